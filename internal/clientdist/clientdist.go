@@ -1,0 +1,40 @@
+// Package clientdist embeds the official browser client (socket.io-client@4
+// dist files) when they were copied into dist/ before the build: `make
+// client` does that from the locked npm package. The files are not committed
+// (third-party code stays out of the tree); without them Lookup finds
+// nothing and the server answers 404 with instructions.
+package clientdist
+
+import (
+	"embed"
+	"encoding/json"
+	"io/fs"
+	"path"
+)
+
+//go:embed dist
+var files embed.FS
+
+// Lookup returns the content of a dist file such as "socket.io.min.js".
+func Lookup(name string) ([]byte, bool) {
+	if name != path.Base(name) {
+		return nil, false
+	}
+	b, err := fs.ReadFile(files, "dist/"+name)
+	return b, err == nil
+}
+
+// Version returns the embedded client's version, or "" when none is.
+func Version() string {
+	b, err := fs.ReadFile(files, "dist/package.json")
+	if err != nil {
+		return ""
+	}
+	var p struct {
+		Version string `json:"version"`
+	}
+	if json.Unmarshal(b, &p) != nil {
+		return ""
+	}
+	return p.Version
+}

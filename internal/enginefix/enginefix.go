@@ -1,0 +1,105 @@
+// Package enginefix works around measured defects of the zishang520 Socket.IO
+// engine (v3.0.2), from the outside: it reads the engine's unexported queues
+// and fixes their lifecycle, without copying or patching engine code. Every
+// fix has a spec in pkg/socketservice that fails without it.
+//
+//   - Memory leak: each pkg/queue.Queue sets a finalizer on an object that
+//     sits on a reference cycle (q.cond.L points into q), so the Go runtime
+//     never collects it, finalizer and all. One queue per socket and one per
+//     transport: ~20 KB per connection, forever. The finalizer is useless (it
+//     can never run), so we clear it as soon as we see the queue; once closed
+//     and unreferenced the queue is collected like any other value.
+//   - Goroutine leak: when the client closes a websocket, the transport is
+//     marked closed before the engine calls Close on it, so its write queue
+//     is never closed and its goroutine waits forever. We close the current
+//     transport's write queue when the engine connection closes.
+package enginefix
+
+import (
+	"reflect"
+	"runtime"
+	"unsafe"
+
+	"github.com/zishang520/socket.io/servers/engine/v3"
+	"github.com/zishang520/socket.io/servers/engine/v3/transports"
+	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/zishang520/socket.io/v3/pkg/queue"
+)
+
+// Attach installs the transport fixes on an engine server. Call it once,
+// before the first connection.
+func Attach(eng engine.BaseServer) {
+	_ = eng.On("connection", func(args ...any) {
+		conn, ok := args[0].(engine.Socket)
+		if !ok {
+			return
+		}
+		releaseQueue(TransportQueue(conn.Transport()))
+		_ = conn.On("upgrade", func(args ...any) {
+			if t, ok := args[0].(transports.Transport); ok {
+				releaseQueue(TransportQueue(t))
+			}
+		})
+		_ = conn.Once("close", func(...any) {
+			// The engine emits close while it holds its own state; closing
+			// the queue from here would wait on nothing, but stay out of
+			// its way all the same.
+			if q := TransportQueue(conn.Transport()); q != nil {
+				go q.TryClose()
+			}
+		})
+	})
+}
+
+// ReleaseSocket clears the finalizer of a socket's task queue. The engine
+// closes the queue itself when the socket is cleaned up.
+func ReleaseSocket(s *socket.Socket) {
+	releaseQueue(fieldQueue(reflect.ValueOf(s), "taskQueue"))
+}
+
+// TransportQueue returns a transport's write queue, or nil if the transport
+// has none (or the engine's layout changed; the specs would notice).
+func TransportQueue(t transports.Transport) *queue.Queue {
+	if t == nil {
+		return nil
+	}
+	return fieldQueue(reflect.ValueOf(t), "writeQueue")
+}
+
+// fieldQueue finds a *queue.Queue field named name in the struct v points
+// to, looking through embedded interfaces and structs (the polling-JSONP
+// transport embeds the polling one).
+func fieldQueue(v reflect.Value, name string) *queue.Queue {
+	for depth := 0; depth < 4; depth++ {
+		for v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return nil
+			}
+			v = v.Elem()
+		}
+		if v.Kind() != reflect.Struct || !v.CanAddr() {
+			return nil
+		}
+		if f := v.FieldByName(name); f.IsValid() && f.Type() == reflect.TypeFor[*queue.Queue]() {
+			return *(**queue.Queue)(unsafe.Pointer(f.UnsafeAddr()))
+		}
+		next := reflect.Value{}
+		for i := 0; i < v.NumField(); i++ {
+			if sf := v.Type().Field(i); sf.Anonymous && sf.Type.Kind() == reflect.Interface {
+				next = v.Field(i)
+				break
+			}
+		}
+		if !next.IsValid() {
+			return nil
+		}
+		v = reflect.NewAt(next.Type(), unsafe.Pointer(next.UnsafeAddr())).Elem()
+	}
+	return nil
+}
+
+func releaseQueue(q *queue.Queue) {
+	if q != nil {
+		runtime.SetFinalizer(q, nil)
+	}
+}

@@ -1,0 +1,81 @@
+package socketservice
+
+import (
+	"fmt"
+	"log/slog"
+	"reflect"
+
+	"go.uber.org/fx"
+)
+
+// ServicesGroup is the fx value group AsService provides into.
+const ServicesGroup = "socketfx.services"
+
+// GlobalMiddleware is middleware around every handler of every service,
+// outermost first. Supply it once: fx.Supply(socketservice.GlobalMiddleware{…}).
+// (fx value groups have no order, and middleware order matters, so this is
+// one value rather than a group.)
+type GlobalMiddleware []Middleware
+
+// Params are the Server's dependencies under fx.
+type Params struct {
+	fx.In
+
+	Lifecycle  fx.Lifecycle
+	Config     Config           `optional:"true"`
+	Services   []Service        `group:"socketfx.services"`
+	Middleware GlobalMiddleware `optional:"true"`
+	Logger     *slog.Logger     `optional:"true"`
+}
+
+// New builds the Server for fx and ties it to the app's lifecycle: it
+// starts on fx start and stops gracefully on fx stop.
+func New(p Params) (*Server, error) {
+	s, err := NewServer(p.Config, WithLogger(p.Logger), WithServices(p.Services...), WithGlobalMiddleware(p.Middleware...))
+	if err != nil {
+		return nil, err
+	}
+	p.Lifecycle.Append(fx.StartStopHook(s.Start, s.Stop))
+	return s, nil
+}
+
+// Module provides *Server and starts it with the app. Supply a Config to
+// change the defaults, and add services with AsService.
+//
+//	fx.New(
+//		socketservice.Module,
+//		fx.Supply(socketservice.Config{Addr: ":3000"}),
+//		socketservice.AsService(NewChat),
+//	)
+var Module = fx.Module("socketservice",
+	fx.Provide(New),
+	fx.Invoke(func(*Server) {}),
+)
+
+var serviceType = reflect.TypeFor[Service]()
+
+// AsService provides the result of a constructor both as itself (so HTTP
+// handlers and other constructors can inject the service, e.g. *Chat) and
+// as a Service in the group the server reads. The constructor's first
+// result must implement Service; it may take fx dependencies and return an
+// error last, like any fx constructor.
+func AsService(constructor any) fx.Option {
+	t := reflect.TypeOf(constructor)
+	if t == nil || t.Kind() != reflect.Func || t.NumOut() == 0 {
+		return fx.Error(fmt.Errorf("socketservice: AsService wants a constructor function, got %T", constructor))
+	}
+	out := t.Out(0)
+	if !out.Implements(serviceType) {
+		return fx.Error(fmt.Errorf("socketservice: AsService: %s does not implement socketservice.Service (it needs a Register(*socketservice.Router) method)", out))
+	}
+	asService := reflect.MakeFunc(
+		reflect.FuncOf([]reflect.Type{out}, []reflect.Type{serviceType}, false),
+		func(args []reflect.Value) []reflect.Value {
+			return []reflect.Value{args[0].Convert(serviceType)}
+		},
+	).Interface()
+	return fx.Options(
+		fx.Provide(constructor),
+		fx.Provide(fx.Annotate(asService, fx.ResultTags(`group:"`+ServicesGroup+`"`))),
+	)
+}

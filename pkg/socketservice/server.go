@@ -1,0 +1,667 @@
+package socketservice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/socketfx/socketfx/internal/enginefix"
+	"github.com/zishang520/socket.io/servers/engine/v3/transports"
+	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/zishang520/socket.io/v3/pkg/types"
+)
+
+type serverState int32
+
+const (
+	stateNew serverState = iota
+	stateRunning
+	stateStopping
+	stateStopped
+)
+
+// Server is the Socket.IO server: it binds services to namespaces, runs
+// their handlers, and gives out Namespace handles. Build it with the fx
+// Module, or with NewServer and Start/Stop. All methods are safe for
+// concurrent use.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	global   []Middleware
+	services []Service
+
+	mu       sync.RWMutex
+	state    serverState
+	io       *socket.Server
+	engine   http.Handler
+	static   map[string]*serviceDef
+	patterns []*serviceDef
+	httpSrv  *http.Server
+	addr     string
+	served   chan struct{}
+
+	inflight sync.WaitGroup
+	sockets  sync.Map // *socket.Socket → *Socket, from handshake to disconnect
+	counts   sync.Map // namespace name → *atomic.Int64
+	ctx      context.Context
+	cancel   context.CancelFunc
+}
+
+// ServerOption configures a Server built with NewServer.
+type ServerOption interface{ applyServer(*Server) }
+
+type serverOptionFunc func(*Server)
+
+func (f serverOptionFunc) applyServer(s *Server) { f(s) }
+
+// WithLogger sets the server's logger. Nil keeps slog.Default().
+func WithLogger(l *slog.Logger) ServerOption {
+	return serverOptionFunc(func(s *Server) {
+		if l != nil {
+			s.log = l
+		}
+	})
+}
+
+// WithServices adds services to the server.
+func WithServices(svcs ...Service) ServerOption {
+	return serverOptionFunc(func(s *Server) { s.services = append(s.services, svcs...) })
+}
+
+// WithGlobalMiddleware adds middleware around every handler of every
+// service, outside the services' own.
+func WithGlobalMiddleware(mw ...Middleware) ServerOption {
+	return serverOptionFunc(func(s *Server) { s.global = append(s.global, mw...) })
+}
+
+// NewServer returns a server that is not started yet. The fx Module calls it
+// for you.
+func NewServer(cfg Config, opts ...ServerOption) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg.withDefaults(), log: slog.Default()}
+	for _, o := range opts {
+		o.applyServer(s)
+	}
+	return s, nil
+}
+
+// Config returns the configuration in force, defaults filled in.
+func (s *Server) Config() Config { return s.cfg }
+
+// Start registers the services and starts serving. Registration mistakes
+// come back as one error naming every problem.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateNew {
+		return errors.New("socketservice: Start called twice (a Server cannot be restarted)")
+	}
+	if err := s.register(); err != nil {
+		return err
+	}
+	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	s.io = socket.NewServer(nil, s.engineOptions())
+	s.engine = s.io.ServeHandler(nil)
+	enginefix.Attach(s.io.Engine())
+
+	s.bind(s.io.Of("/", nil), s.static["/"])
+	for name, def := range s.static {
+		if name != "/" {
+			s.bind(s.io.Of(name, nil), def)
+		}
+	}
+	for _, def := range s.patterns {
+		s.bind(s.io.Of(def.pattern, nil), def)
+	}
+	_ = s.io.Sockets().On("new_namespace", s.onNewNamespace)
+
+	if s.cfg.Addr != "" {
+		ln, err := net.Listen("tcp", s.cfg.Addr)
+		if err != nil {
+			s.io.Close(nil)
+			s.cancel()
+			return fmt.Errorf("socketservice: listen on %s: %w", s.cfg.Addr, err)
+		}
+		s.addr = ln.Addr().String()
+		s.httpSrv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		s.served = make(chan struct{})
+		go func() {
+			defer close(s.served)
+			if err := s.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("socketservice: http server stopped", "error", err)
+			}
+		}()
+	}
+	s.state = stateRunning
+	for name, def := range s.static {
+		s.runInit(def, name)
+	}
+	s.log.Debug("socketservice: started", "path", s.cfg.Path, "addr", s.addr)
+	return nil
+}
+
+// register builds every service's routes and checks for conflicts.
+func (s *Server) register() error {
+	var errs []error
+	s.static = map[string]*serviceDef{}
+	seenPattern := map[string]*serviceDef{}
+	for _, svc := range s.services {
+		if svc == nil {
+			errs = append(errs, errors.New("socketservice: nil service"))
+			continue
+		}
+		def := newServiceDef(svc)
+		if err := def.err(); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if def.pattern != nil {
+			if other, dup := seenPattern[def.patternSrc]; dup {
+				errs = append(errs, fmt.Errorf("socketservice: services %s and %s both serve namespace %s", other.owner, def.owner, def.describe()))
+				continue
+			}
+			seenPattern[def.patternSrc] = def
+			s.patterns = append(s.patterns, def)
+		} else {
+			if other, dup := s.static[def.name]; dup {
+				errs = append(errs, fmt.Errorf("socketservice: services %s and %s both serve namespace %s", other.owner, def.owner, def.name))
+				continue
+			}
+			s.static[def.name] = def
+		}
+		for _, rt := range def.routes {
+			rt.build(s.global)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) engineOptions() *socket.ServerOptions {
+	c := s.cfg
+	opts := socket.DefaultServerOptions()
+	opts.SetPath(c.Path)
+	opts.SetServeClient(false)
+	opts.SetPingInterval(c.PingInterval)
+	opts.SetPingTimeout(c.PingTimeout)
+	opts.SetMaxHttpBufferSize(c.MaxPayload)
+	opts.SetConnectTimeout(c.ConnectTimeout)
+	ts := types.NewSet[transports.TransportCtor]()
+	for _, name := range c.Transports {
+		ts.Add(transports.Transports()[name])
+	}
+	opts.SetTransports(ts)
+	if c.CORS != nil {
+		var origin any = true
+		switch {
+		case len(c.CORS.Origins) == 1 && c.CORS.Origins[0] == "*":
+			origin = "*"
+		case len(c.CORS.Origins) > 0:
+			list := make([]any, len(c.CORS.Origins))
+			for i, o := range c.CORS.Origins {
+				list[i] = o
+			}
+			origin = list
+		}
+		opts.SetCors(&types.Cors{Origin: origin, Credentials: c.CORS.Credentials})
+	}
+	if c.Recovery != nil {
+		r := &socket.ConnectionStateRecovery{}
+		r.SetMaxDisconnectionDuration(c.Recovery.MaxDisconnectionDuration.Milliseconds())
+		// socketfx applies SkipMiddlewares itself, so that OnConnect hooks
+		// still run for recovered sockets.
+		r.SetSkipMiddlewares(false)
+		opts.SetConnectionStateRecovery(r)
+	}
+	return opts
+}
+
+// bind attaches a service (nil for a namespace no service serves) to an
+// engine namespace. Children of a pattern inherit both from the parent.
+func (s *Server) bind(nsp socket.Namespace, def *serviceDef) {
+	nsp.Use(func(raw *socket.Socket, next func(*socket.ExtendedError)) {
+		s.onHandshake(raw, def, next)
+	})
+	_ = nsp.On("connection", func(args ...any) {
+		if raw, ok := args[0].(*socket.Socket); ok {
+			s.onConnection(raw)
+		}
+	})
+}
+
+func (s *Server) onNewNamespace(args ...any) {
+	nsp, ok := args[0].(socket.Namespace)
+	if !ok {
+		return
+	}
+	name := nsp.Name()
+	var match *serviceDef
+	for _, def := range s.patterns {
+		if def.pattern.MatchString(name) {
+			if match != nil {
+				s.log.Warn("socketservice: namespace matches more than one pattern; which service serves it is undefined",
+					"namespace", name, "patterns", []string{match.patternSrc, def.patternSrc})
+				break
+			}
+			match = def
+		}
+	}
+	if match != nil {
+		s.runInit(match, name)
+	}
+}
+
+func (s *Server) runInit(def *serviceDef, name string) {
+	if def == nil || len(def.init) == 0 {
+		return
+	}
+	ns := s.Of(name)
+	for _, h := range def.init {
+		func() {
+			defer s.recoverHook("init", name, "")
+			h(s.ctx, ns)
+		}()
+	}
+}
+
+// onHandshake runs connection hooks before the client is told it is
+// connected; an error becomes the client's connect_error.
+func (s *Server) onHandshake(raw *socket.Socket, def *serviceDef, next func(*socket.ExtendedError)) {
+	enginefix.ReleaseSocket(raw)
+	if st := s.currentState(); st != stateRunning {
+		next(socket.NewExtendedError("server is shutting down", map[string]any{"code": string(CodeUnavailable)}))
+		return
+	}
+	w := s.newSocket(raw, def)
+	s.sockets.Store(raw, w)
+	// A connection that closes before the handshake completes never
+	// reaches onConnection.
+	_ = raw.Conn().Once("close", func(...any) {
+		if !raw.Connected() {
+			s.sockets.Delete(raw)
+		}
+	})
+	if def == nil || len(def.connect) == 0 {
+		next(nil)
+		return
+	}
+	s.inflight.Add(1)
+	go func() {
+		defer s.inflight.Done()
+		err := s.runConnectHooks(w, def)
+		if err == nil {
+			next(nil)
+			return
+		}
+		s.sockets.Delete(raw)
+		w.gone.Store(true)
+		w.cancel()
+		wire := wireError(err, s.cfg.ExposeErrors)
+		msg, _ := wire["message"].(string)
+		delete(wire, "message")
+		if CodeOf(err) == CodeInternal {
+			w.logger.Error("socketservice: connect hook failed", "error", err)
+		} else {
+			w.logger.Debug("socketservice: connection rejected", "error", err)
+		}
+		next(socket.NewExtendedError(msg, wire))
+	}()
+}
+
+func (s *Server) runConnectHooks(w *Socket, def *serviceDef) (err error) {
+	ctx := context.WithValue(w.ctx, socketKey{}, w)
+	defer func() {
+		if r := recover(); r != nil {
+			w.logger.Error("socketservice: connect hook panicked", "panic", r, "stack", string(debug.Stack()))
+			err = errPanicked
+		}
+	}()
+	for _, h := range def.connect {
+		if err := h(ctx, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var errPanicked = errors.New("socketservice: panic (already logged)")
+
+func (s *Server) newSocket(raw *socket.Socket, def *serviceDef) *Socket {
+	nsp := raw.Nsp().Name()
+	w := &Socket{
+		raw:       raw,
+		srv:       s,
+		svc:       def,
+		nsp:       nsp,
+		handshake: newHandshake(raw.Handshake()),
+		logger:    s.log.With("namespace", nsp, "socket", string(raw.Id())),
+	}
+	w.queue.wg = &s.inflight
+	w.ctx, w.cancel = context.WithCancel(s.ctx)
+	return w
+}
+
+func (s *Server) onConnection(raw *socket.Socket) {
+	v, ok := s.sockets.Load(raw)
+	if !ok {
+		// Cannot happen: every socket passes onHandshake first.
+		s.log.Error("socketservice: connection without handshake", "socket", string(raw.Id()))
+		raw.Disconnect(false)
+		return
+	}
+	w := v.(*Socket)
+	s.counter(w.nsp).Add(1)
+	raw.OnAny(w.onEvent)
+	_ = raw.On("disconnect", func(args ...any) {
+		reason, _ := args[0].(string)
+		s.onDisconnect(w, reason)
+	})
+}
+
+func (s *Server) onDisconnect(w *Socket, reason string) {
+	w.gone.Store(true)
+	s.counter(w.nsp).Add(-1)
+	s.sockets.Delete(w.raw)
+	w.queue.push(func() {
+		defer w.cancel()
+		if w.svc == nil {
+			return
+		}
+		ctx := context.WithValue(w.ctx, socketKey{}, w)
+		for _, h := range w.svc.disconnect {
+			func() {
+				defer s.recoverHook("disconnect", w.nsp, w.ID())
+				h(ctx, w, reason)
+			}()
+		}
+	})
+}
+
+func (s *Server) recoverHook(kind, nsp, id string) {
+	if r := recover(); r != nil {
+		s.log.Error("socketservice: "+kind+" hook panicked", "namespace", nsp, "socket", id,
+			"panic", r, "stack", string(debug.Stack()))
+	}
+}
+
+// onEvent receives every event of a connected socket, in arrival order, and
+// queues it for the socket's handler goroutine.
+func (w *Socket) onEvent(args ...any) {
+	var ack socket.Ack
+	if n := len(args); n > 0 {
+		if a, ok := args[n-1].(socket.Ack); ok {
+			ack, args = a, args[:n-1]
+		}
+	}
+	event, _ := firstString(args)
+	msg := &Message{Event: event, WantsAck: ack != nil}
+	if len(args) > 0 {
+		msg.Args = args[1:]
+	}
+	st := &eventState{socket: w, msg: msg, ack: ack}
+	if w.svc != nil {
+		st.route = w.svc.routes[event]
+	}
+	if st.route == nil {
+		w.queue.push(func() { w.unknown(st) })
+		return
+	}
+	if st.route.config.concurrent {
+		w.queue.push(func() {
+			w.srv.inflight.Add(1)
+			go func() {
+				defer w.srv.inflight.Done()
+				w.handle(st)
+			}()
+		})
+		return
+	}
+	w.queue.push(func() { w.handle(st) })
+}
+
+func firstString(args []any) (string, bool) {
+	if len(args) == 0 {
+		return "", false
+	}
+	s, ok := args[0].(string)
+	return s, ok
+}
+
+func (w *Socket) unknown(st *eventState) {
+	if w.srv.cfg.UnknownEvents == IgnoreUnknownEvents {
+		w.logger.Debug("socketservice: unknown event ignored", "event", st.msg.Event)
+		return
+	}
+	w.logger.Debug("socketservice: unknown event", "event", st.msg.Event)
+	if st.ack != nil {
+		st.ack([]any{errorEnvelope(Errorf(CodeNotFound, "unknown event %q", st.msg.Event), false)}, nil)
+	}
+}
+
+// handle runs one event through its chain. The innermost link (see
+// respondAfter) answers the client; whatever escapes is answered here.
+func (w *Socket) handle(st *eventState) {
+	ctx := context.WithValue(w.ctx, eventKey{}, st)
+	defer func() {
+		if r := recover(); r != nil {
+			w.logger.Error("socketservice: middleware panicked", "event", st.msg.Event, "panic", r, "stack", string(debug.Stack()))
+			if !st.responded {
+				w.respond(st, nil, errPanicked)
+			}
+		}
+	}()
+	out, err := st.route.chain(ctx, st.msg)
+	if !st.responded {
+		w.respond(st, out, err)
+	}
+}
+
+// respondAfter is the innermost link of every chain: it calls the handler,
+// turns a panic into an internal error, and answers the client before the
+// after-middleware runs.
+func respondAfter(h HandlerFunc) HandlerFunc {
+	return func(ctx context.Context, msg *Message) (out any, err error) {
+		st, _ := ctx.Value(eventKey{}).(*eventState)
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					logger := slog.Default()
+					if st != nil {
+						logger = st.socket.logger
+					}
+					logger.Error("socketservice: handler panicked", "event", msg.Event, "panic", r, "stack", string(debug.Stack()))
+					out, err = nil, errPanicked
+				}
+			}()
+			out, err = h(ctx, msg)
+		}()
+		if st != nil && !st.responded {
+			st.socket.respond(st, out, err)
+		}
+		return out, err
+	}
+}
+
+// respond sends the ack and the declared emits for an event.
+func (w *Socket) respond(st *eventState, out any, err error) {
+	st.responded = true
+	expose := w.srv.cfg.ExposeErrors
+	if err != nil {
+		switch {
+		case errors.Is(err, errPanicked):
+			// logged where it was recovered
+		case CodeOf(err) == CodeInternal:
+			w.logger.Error("socketservice: handler failed", "event", st.msg.Event, "error", err)
+		default:
+			w.logger.Debug("socketservice: handler returned client error", "event", st.msg.Event, "error", err)
+		}
+		if st.ack != nil {
+			st.ack([]any{errorEnvelope(err, expose)}, nil)
+		}
+		return
+	}
+	if _, empty := out.(NoReply); empty {
+		out = nil
+	}
+	var cfg *handlerConfig
+	if st.route != nil {
+		cfg = &st.route.config
+	}
+	if st.ack != nil {
+		if cfg != nil && cfg.raw {
+			st.ack([]any{out}, nil)
+		} else {
+			st.ack([]any{map[string]any{"status": "ok", "data": out}}, nil)
+		}
+	}
+	if cfg == nil {
+		return
+	}
+	for _, e := range cfg.emits {
+		var emitErr error
+		switch e.target {
+		case emitToCaller:
+			emitErr = w.Emit(e.event, out)
+		case emitToNamespace:
+			emitErr = w.srv.Of(w.nsp).Emit(e.event, out)
+		case emitToOthers:
+			emitErr = w.Broadcast().Emit(e.event, out)
+		case emitToRooms:
+			emitErr = w.srv.Of(w.nsp).To(e.rooms...).Emit(e.event, out)
+		}
+		if emitErr != nil {
+			w.logger.Warn("socketservice: declared emit failed", "event", st.msg.Event, "emit", e.event, "error", emitErr)
+		}
+	}
+}
+
+func errorEnvelope(err error, expose bool) map[string]any {
+	return map[string]any{"status": "error", "error": wireError(err, expose)}
+}
+
+// Stop stops the server gracefully: it refuses new connections, waits for
+// running handlers, disconnects every client (disconnect hooks run), and
+// closes its listener. Each stage is bounded by ctx and by
+// Config.ShutdownTimeout; what is still running then is abandoned and its
+// context cancelled.
+func (s *Server) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	if s.state != stateRunning {
+		s.mu.Unlock()
+		return nil
+	}
+	s.state = stateStopping
+	s.mu.Unlock()
+
+	var errs []error
+	if err := s.wait(ctx, "drain handlers"); err != nil {
+		errs = append(errs, err)
+	}
+	s.io.Close(nil)
+	if err := s.wait(ctx, "run disconnect hooks"); err != nil {
+		errs = append(errs, err)
+	}
+	s.cancel()
+	if s.httpSrv != nil {
+		sctx, cancel := s.stageContext(ctx)
+		// A long-poll request can hold Shutdown until its timeout: bound
+		// it, then close whatever is left.
+		if err := s.httpSrv.Shutdown(sctx); err != nil {
+			_ = s.httpSrv.Close()
+		}
+		cancel()
+		<-s.served
+	}
+	s.mu.Lock()
+	s.state = stateStopped
+	s.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+func (s *Server) stageContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
+}
+
+// wait waits for in-flight handlers and hooks, bounded by one stage.
+func (s *Server) wait(ctx context.Context, stage string) error {
+	done := make(chan struct{})
+	go func() {
+		s.inflight.Wait()
+		close(done)
+	}()
+	sctx, cancel := s.stageContext(ctx)
+	defer cancel()
+	select {
+	case <-done:
+		return nil
+	case <-sctx.Done():
+		// Cancel the handlers' contexts so that they can end; the waiter
+		// goroutine ends with the last of them.
+		s.cancel()
+		return fmt.Errorf("socketservice: stop: %s: %w", stage, sctx.Err())
+	}
+}
+
+func (s *Server) currentState() serverState {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.state
+}
+
+// Addr returns the address the server listens on when Config.Addr is set
+// (with the real port when it was 0), and "" otherwise.
+func (s *Server) Addr() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.addr
+}
+
+// Of returns a handle on the namespace name (a fixed name, or a concrete
+// name that matches a service's pattern). The handle can be taken at any
+// time; its operations fail with ErrNotRunning outside Start…Stop and with
+// ErrUnknownNamespace for a name no service serves.
+func (s *Server) Of(name string) Namespace {
+	return Namespace{srv: s, name: "/" + strings.TrimPrefix(name, "/")}
+}
+
+func (s *Server) engineNamespace(name string) (socket.Namespace, error) {
+	s.mu.RLock()
+	io, st := s.io, s.state
+	s.mu.RUnlock()
+	if io == nil || (st != stateRunning && st != stateStopping) {
+		return nil, ErrNotRunning
+	}
+	if name == "/" || s.static[name] != nil {
+		return io.Of(name, nil), nil
+	}
+	for _, def := range s.patterns {
+		if def.pattern.MatchString(name) {
+			return io.Of(name, nil), nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %s", ErrUnknownNamespace, name)
+}
+
+func (s *Server) counter(name string) *atomic.Int64 {
+	if c, ok := s.counts.Load(name); ok {
+		return c.(*atomic.Int64)
+	}
+	c, _ := s.counts.LoadOrStore(name, new(atomic.Int64))
+	return c.(*atomic.Int64)
+}
+
+func (s *Server) count(name string) int {
+	if c, ok := s.counts.Load(name); ok {
+		return int(c.(*atomic.Int64).Load())
+	}
+	return 0
+}

@@ -1,0 +1,220 @@
+package socketservice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Service is a socket service: a Go type bound to a namespace that declares
+// its handlers and hooks on the Router it is given. Register runs once, when
+// the fx app starts; mistakes (no namespace, a bad pattern, a duplicate
+// event) make the start fail with an error naming the service.
+//
+//	type Chat struct{ repo *Repo }
+//
+//	func (c *Chat) Register(r *socketservice.Router) {
+//		r.Namespace("/chat")
+//		r.OnConnect(c.connect)
+//		r.Handle("chat:message", socketservice.Typed(c.message))
+//	}
+type Service interface {
+	Register(r *Router)
+}
+
+// ConnectHook runs for each socket before its client is told it is
+// connected. It may join rooms, set data, and emit (the client receives
+// those events right after connecting). A non-nil error rejects the
+// connection: the client gets connect_error with the error's message and
+// {code, …} as data, and no disconnect hook runs.
+type ConnectHook func(ctx context.Context, s *Socket) error
+
+// DisconnectHook runs once when a connected socket goes away, after the
+// socket's pending events have been handled. reason is Socket.IO's
+// ("client namespace disconnect", "transport close", "ping timeout",
+// "server namespace disconnect", "server shutting down", …).
+type DisconnectHook func(ctx context.Context, s *Socket, reason string)
+
+// InitHook runs when the service's namespace is created: at start for a
+// fixed name, and for each child of a pattern when its first client comes.
+type InitHook func(ctx context.Context, ns Namespace)
+
+// Router collects what a service declares. It is used only during Register
+// and is not safe for concurrent use.
+type Router struct {
+	svc    *serviceDef
+	parent *Router
+	// prefix, middleware and options of this router or group.
+	prefix     string
+	middleware []Middleware
+	options    []HandlerOption
+}
+
+type route struct {
+	event   string
+	handler HandlerFunc
+	router  *Router
+	opts    []HandlerOption
+	// config and chain are built at start, from the router's ancestry.
+	config handlerConfig
+	chain  HandlerFunc
+}
+
+// build resolves the route's options and middleware, outermost first:
+// global, then each router from the service down to the group, then the
+// handler's own.
+func (rt *route) build(global []Middleware) {
+	var routers []*Router
+	for r := rt.router; r != nil; r = r.parent {
+		routers = append(routers, r)
+	}
+	mw := append([]Middleware(nil), global...)
+	var cfg handlerConfig
+	for i := len(routers) - 1; i >= 0; i-- {
+		mw = append(mw, routers[i].middleware...)
+		for _, o := range routers[i].options {
+			o.apply(&cfg)
+		}
+	}
+	for _, o := range rt.opts {
+		o.apply(&cfg)
+	}
+	mw = append(mw, cfg.middleware...)
+	rt.config = cfg
+	rt.chain = chain(mw, respondAfter(rt.handler))
+}
+
+// chain wraps h in mw, the first being the outermost.
+func chain(mw []Middleware, h HandlerFunc) HandlerFunc {
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
+	}
+	return h
+}
+
+type serviceDef struct {
+	owner      string // the service's Go type, for error messages
+	name       string
+	pattern    *regexp.Regexp
+	patternSrc string
+	nameSet    int
+	routes     map[string]*route
+	connect    []ConnectHook
+	disconnect []DisconnectHook
+	init       []InitHook
+	errs       []error
+}
+
+func newServiceDef(svc Service) *serviceDef {
+	d := &serviceDef{owner: fmt.Sprintf("%T", svc), routes: map[string]*route{}}
+	r := &Router{svc: d}
+	svc.Register(r)
+	if d.nameSet == 0 {
+		d.errs = append(d.errs, errors.New("no namespace: call Router.Namespace or Router.NamespacePattern"))
+	}
+	return d
+}
+
+func (d *serviceDef) err() error {
+	if len(d.errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("socketservice: service %s: %w", d.owner, errors.Join(d.errs...))
+}
+
+// describe names the service's namespace for messages.
+func (d *serviceDef) describe() string {
+	if d.pattern != nil {
+		return "pattern " + d.patternSrc
+	}
+	return d.name
+}
+
+// Namespace binds the service to a fixed namespace such as "/chat". A
+// leading slash is added when missing.
+func (r *Router) Namespace(name string) {
+	r.svc.nameSet++
+	if r.svc.nameSet > 1 {
+		r.svc.errs = append(r.svc.errs, errors.New("namespace set more than once"))
+		return
+	}
+	r.svc.name = "/" + strings.TrimPrefix(name, "/")
+}
+
+// NamespacePattern binds the service to every namespace whose name matches
+// the regular expression (Go RE2 syntax), e.g. `^/tenant-\d+$`. Each
+// matching name becomes a child namespace when its first client connects;
+// handlers see the child's name in Socket.Namespace.
+func (r *Router) NamespacePattern(expr string) {
+	r.svc.nameSet++
+	if r.svc.nameSet > 1 {
+		r.svc.errs = append(r.svc.errs, errors.New("namespace set more than once"))
+		return
+	}
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		r.svc.errs = append(r.svc.errs, fmt.Errorf("namespace pattern %q: %w", expr, err))
+		return
+	}
+	r.svc.pattern, r.svc.patternSrc = re, expr
+}
+
+// Use adds middleware to every handler of this router or group, whether
+// registered before or after the call.
+func (r *Router) Use(mw ...Middleware) {
+	r.middleware = append(r.middleware, mw...)
+}
+
+// With sets default handler options for every handler of this router or
+// group; options given to Handle come after them and win.
+func (r *Router) With(opts ...HandlerOption) {
+	r.options = append(r.options, opts...)
+}
+
+// Handle registers h for event (prefixed by the group's prefix).
+func (r *Router) Handle(event string, h HandlerFunc, opts ...HandlerOption) {
+	full := r.prefix + event
+	switch {
+	case event == "":
+		r.svc.errs = append(r.svc.errs, errors.New("empty event name"))
+		return
+	case h == nil:
+		r.svc.errs = append(r.svc.errs, fmt.Errorf("event %q: nil handler", full))
+		return
+	case reservedEvents[full]:
+		r.svc.errs = append(r.svc.errs, fmt.Errorf("event %q is reserved by Socket.IO", full))
+		return
+	}
+	if _, dup := r.svc.routes[full]; dup {
+		r.svc.errs = append(r.svc.errs, fmt.Errorf("event %q registered twice", full))
+		return
+	}
+	r.svc.routes[full] = &route{event: full, handler: h, router: r, opts: opts}
+}
+
+// Group registers handlers whose events share prefix (Foal's
+// sub-controllers: Group("users:", …) then Handle("create", …) serves
+// "users:create"). Middleware and options of the group apply inside the
+// parent router's.
+func (r *Router) Group(prefix string, fn func(g *Router)) {
+	g := &Router{svc: r.svc, prefix: r.prefix + prefix, parent: r}
+	fn(g)
+}
+
+// OnConnect adds a hook run for each new socket; see ConnectHook.
+func (r *Router) OnConnect(h ConnectHook) { r.svc.connect = append(r.svc.connect, h) }
+
+// OnDisconnect adds a hook run when a socket leaves; see DisconnectHook.
+func (r *Router) OnDisconnect(h DisconnectHook) {
+	r.svc.disconnect = append(r.svc.disconnect, h)
+}
+
+// OnInit adds a hook run when the namespace is created; see InitHook.
+func (r *Router) OnInit(h InitHook) { r.svc.init = append(r.svc.init, h) }
+
+var reservedEvents = map[string]bool{
+	"connect": true, "connect_error": true, "disconnect": true, "disconnecting": true,
+	"newListener": true, "removeListener": true,
+}

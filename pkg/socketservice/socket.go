@@ -1,0 +1,238 @@
+package socketservice
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
+)
+
+// Handshake is what the client sent when it connected to the namespace.
+type Handshake struct {
+	// Auth is the client's auth payload (socket.io-client's `auth` option);
+	// an empty map, never nil, when it sent none.
+	Auth map[string]any
+	// Query holds the query parameters of the connection URL.
+	Query url.Values
+	// Headers holds the HTTP headers of the first request.
+	Headers http.Header
+	// Address is the client's remote address.
+	Address string
+	// Time is when the handshake happened.
+	Time time.Time
+	// Secure reports a TLS connection; CrossDomain an Origin header.
+	Secure, CrossDomain bool
+	// URL is the request URI of the first request.
+	URL string
+}
+
+func newHandshake(h *socket.Handshake) Handshake {
+	auth := h.Auth
+	if auth == nil {
+		auth = map[string]any{}
+	}
+	return Handshake{
+		Auth:        auth,
+		Query:       h.Query.Query(),
+		Headers:     h.Headers.Header(),
+		Address:     h.Address,
+		Time:        time.UnixMilli(h.Issued),
+		Secure:      h.Secure,
+		CrossDomain: h.Xdomain,
+		URL:         h.Url,
+	}
+}
+
+// Socket is one client's connection to one namespace. Its methods are safe
+// for concurrent use; after the socket disconnected, emits return
+// ErrDisconnected and room changes do nothing.
+type Socket struct {
+	raw       *socket.Socket
+	srv       *Server
+	svc       *serviceDef // nil on a namespace no service serves
+	nsp       string
+	handshake Handshake
+	logger    *slog.Logger
+	queue     serialQueue
+	ctx       context.Context
+	cancel    context.CancelFunc
+
+	emitMu sync.Mutex // the engine's per-socket emit flags are not goroutine-safe
+	gone   atomic.Bool // set on disconnect or rejected handshake
+
+	valMu  sync.RWMutex
+	values map[any]any
+}
+
+// ID returns the socket id, the same the client sees as socket.id.
+func (s *Socket) ID() string { return string(s.raw.Id()) }
+
+// Namespace returns the namespace's name; for a pattern service, the
+// concrete child name (e.g. "/tenant-42").
+func (s *Socket) Namespace() string { return s.nsp }
+
+// Handshake returns what the client sent when it connected.
+func (s *Socket) Handshake() Handshake { return s.handshake }
+
+// Recovered reports whether the connection state (id, rooms, data, missed
+// packets) was restored after a temporary disconnection.
+func (s *Socket) Recovered() bool { return s.raw.Recovered() }
+
+// Connected reports whether the socket is connected (false during connect
+// hooks, which run before the client is told it is connected).
+func (s *Socket) Connected() bool { return s.raw.Connected() }
+
+// Transport returns "websocket" or "polling".
+func (s *Socket) Transport() string {
+	if t := s.raw.Conn().Transport(); t != nil {
+		return t.Name()
+	}
+	return ""
+}
+
+// Emit sends an event to this client. Arguments are encoded as JSON; []byte
+// values at the top level or inside map[string]any and []any are sent as
+// binary.
+func (s *Socket) Emit(event string, args ...any) error {
+	if err := s.checkEmit(event); err != nil {
+		return err
+	}
+	s.emitMu.Lock()
+	defer s.emitMu.Unlock()
+	return s.raw.Emit(event, args...)
+}
+
+// EmitWithAck sends an event and waits for the client's acknowledgement,
+// until ctx is done or, when ctx has no deadline, for the server's default
+// ack timeout. It returns the arguments the client acked with.
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]any, error) {
+	if err := s.checkEmit(event); err != nil {
+		return nil, err
+	}
+	timeout := ackTimeout(ctx)
+	type reply struct {
+		args []any
+		err  error
+	}
+	done := make(chan reply, 1)
+	s.emitMu.Lock()
+	s.raw.Timeout(timeout).EmitWithAck(event, args...)(func(a []any, err error) {
+		done <- reply{a, err}
+	})
+	s.emitMu.Unlock()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return nil, fmt.Errorf("socketservice: emit %q to %s: %w", event, s.ID(), context.DeadlineExceeded)
+		}
+		return r.args, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (s *Socket) checkEmit(event string) error {
+	if reservedEvents[event] {
+		return fmt.Errorf("socketservice: %q is a reserved event name", event)
+	}
+	// During the handshake (connect hooks) the engine does not count the
+	// socket as connected yet, but emits work: clients buffer them until
+	// the CONNECT packet, which follows.
+	if s.gone.Load() {
+		return ErrDisconnected
+	}
+	return nil
+}
+
+// Join adds the socket to rooms.
+func (s *Socket) Join(rooms ...string) {
+	s.raw.Join(toRooms(rooms)...)
+}
+
+// Leave removes the socket from rooms.
+func (s *Socket) Leave(rooms ...string) {
+	for _, r := range rooms {
+		s.raw.Leave(socket.Room(r))
+	}
+}
+
+// Rooms returns the rooms the socket is in, its own id-room included.
+func (s *Socket) Rooms() []string {
+	keys := s.raw.Rooms().Keys()
+	out := make([]string, len(keys))
+	for i, r := range keys {
+		out[i] = string(r)
+	}
+	return out
+}
+
+// Broadcast returns a handle that reaches every socket of the namespace but
+// this one; narrow it with To.
+func (s *Socket) Broadcast() Namespace {
+	return s.srv.Of(s.nsp).Except(s.ID())
+}
+
+// To returns a handle on rooms of the socket's namespace, this socket
+// excluded (Node's socket.to(room)).
+func (s *Socket) To(rooms ...string) Namespace {
+	return s.Broadcast().To(rooms...)
+}
+
+// Disconnect disconnects the socket from its namespace; with close, the
+// whole connection (all namespaces) is closed.
+func (s *Socket) Disconnect(close bool) {
+	s.raw.Disconnect(close)
+}
+
+// Set stores a value on the socket for later handlers and hooks (an
+// identity set at connect time, for example). Keys follow context.Context
+// conventions: use an unexported key type.
+func (s *Socket) Set(key, value any) {
+	s.valMu.Lock()
+	defer s.valMu.Unlock()
+	if s.values == nil {
+		s.values = map[any]any{}
+	}
+	s.values[key] = value
+}
+
+// Get returns a value stored with Set.
+func (s *Socket) Get(key any) (any, bool) {
+	s.valMu.RLock()
+	defer s.valMu.RUnlock()
+	v, ok := s.values[key]
+	return v, ok
+}
+
+// Context returns a context that lives as long as the socket: it is
+// cancelled after the socket's disconnect hooks have run.
+func (s *Socket) Context() context.Context { return s.ctx }
+
+func toRooms(rooms []string) []socket.Room {
+	out := make([]socket.Room, len(rooms))
+	for i, r := range rooms {
+		out[i] = socket.Room(r)
+	}
+	return out
+}
+
+// ackTimeout is the time left until ctx's deadline, or the default.
+func ackTimeout(ctx context.Context) time.Duration {
+	if d, ok := ctx.Deadline(); ok {
+		if left := time.Until(d); left > 0 {
+			return left
+		}
+		return time.Millisecond
+	}
+	return DefaultAckTimeout
+}
+
+// DefaultAckTimeout bounds EmitWithAck when the context has no deadline.
+const DefaultAckTimeout = 10 * time.Second
+

@@ -1,0 +1,698 @@
+package sockettest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Event is one event the client received.
+type Event struct {
+	Name string
+	Args []any
+}
+
+// ConnectError is returned by Connect when the server refused the
+// connection (the client's connect_error).
+type ConnectError struct {
+	Message string
+	Data    any
+}
+
+func (e *ConnectError) Error() string {
+	return fmt.Sprintf("sockettest: connect_error: %s (data: %v)", e.Message, e.Data)
+}
+
+// Code returns Data["code"] when the server sent one.
+func (e *ConnectError) Code() string {
+	if m, ok := e.Data.(map[string]any); ok {
+		c, _ := m["code"].(string)
+		return c
+	}
+	return ""
+}
+
+// AckError is a server's error envelope, {"status":"error","error":{…}}.
+type AckError struct {
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Details []map[string]any `json:"details,omitempty"`
+}
+
+func (e *AckError) Error() string {
+	return fmt.Sprintf("sockettest: ack error %s: %s", e.Code, e.Message)
+}
+
+// ErrClosed is returned by operations on a closed or disconnected client.
+var ErrClosed = errors.New("sockettest: client closed")
+
+// Option configures Connect.
+type Option interface{ apply(*options) }
+
+type optionFunc func(*options)
+
+func (f optionFunc) apply(o *options) { f(o) }
+
+type options struct {
+	auth    map[string]any
+	query   url.Values
+	header  http.Header
+	path    string
+	timeout time.Duration
+}
+
+// WithAuth sets the auth payload sent with the namespace CONNECT packet.
+func WithAuth(auth map[string]any) Option {
+	return optionFunc(func(o *options) { o.auth = auth })
+}
+
+// WithQuery adds query parameters to the connection URL.
+func WithQuery(q url.Values) Option {
+	return optionFunc(func(o *options) { o.query = q })
+}
+
+// WithHeader sets HTTP headers of the websocket handshake.
+func WithHeader(h http.Header) Option {
+	return optionFunc(func(o *options) { o.header = h })
+}
+
+// WithPath sets the server path. Default "/socket.io".
+func WithPath(p string) Option {
+	return optionFunc(func(o *options) { o.path = p })
+}
+
+// WithConnectTimeout bounds Connect when ctx has no earlier deadline.
+// Default 10s.
+func WithConnectTimeout(d time.Duration) Option {
+	return optionFunc(func(o *options) { o.timeout = d })
+}
+
+// Client is a Socket.IO client connected to one namespace over websocket,
+// for tests. It records every event it receives, in order; Next reads them
+// one by one with a cursor. It is safe for concurrent use; Close stops its
+// goroutine.
+type Client struct {
+	conn *websocket.Conn
+	nsp  string
+	id   string
+
+	writeMu sync.Mutex
+
+	mu        sync.Mutex
+	events    []Event
+	cursor    int
+	changed   chan struct{} // closed and replaced whenever state changes
+	acks      map[int]chan []any
+	nextAck   int
+	ackFns    map[string]func(args []any) []any
+	closed    bool
+	reason    string
+	connected chan error // receives the CONNECT outcome once
+
+	pending *binaryPacket // a binary packet waiting for its attachments
+	done    chan struct{} // closed when the reader goroutine ends
+}
+
+type binaryPacket struct {
+	kind        byte
+	id          int
+	hasID       bool
+	data        any
+	attachments int
+	buffers     [][]byte
+}
+
+// Connect opens a websocket connection to the server at baseURL (e.g.
+// "http://127.0.0.1:3000") and joins namespace, returning once the server
+// accepted (or refused, as *ConnectError) the connection.
+func Connect(ctx context.Context, baseURL, namespace string, opts ...Option) (*Client, error) {
+	o := options{path: "/socket.io", timeout: 10 * time.Second}
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+	}
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("sockettest: bad URL %q: %w", baseURL, err)
+	}
+	switch u.Scheme {
+	case "https", "wss":
+		u.Scheme = "wss"
+	default:
+		u.Scheme = "ws"
+	}
+	u.Path = strings.TrimRight(o.path, "/") + "/"
+	q := url.Values{}
+	for k, v := range o.query {
+		q[k] = v
+	}
+	q.Set("EIO", "4")
+	q.Set("transport", "websocket")
+	u.RawQuery = q.Encode()
+
+	dialer := websocket.Dialer{HandshakeTimeout: o.timeout}
+	conn, resp, err := dialer.DialContext(ctx, u.String(), o.header)
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sockettest: dial %s: %w", u.Redacted(), err)
+	}
+	if namespace == "" {
+		namespace = "/"
+	} else if namespace[0] != '/' {
+		namespace = "/" + namespace
+	}
+	c := &Client{
+		conn: conn, nsp: namespace,
+		changed: make(chan struct{}), acks: map[int]chan []any{}, ackFns: map[string]func([]any) []any{},
+		connected: make(chan error, 1), done: make(chan struct{}),
+	}
+	// The engine's open packet comes first.
+	if d, ok := ctx.Deadline(); ok {
+		_ = conn.SetReadDeadline(d)
+	}
+	mt, first, err := conn.ReadMessage()
+	if err != nil || mt != websocket.TextMessage || len(first) == 0 || first[0] != '0' {
+		_ = conn.Close()
+		return nil, fmt.Errorf("sockettest: no engine.io open packet: %v", err)
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+	go c.read()
+
+	connect := "0"
+	if namespace != "/" {
+		connect += namespace + ","
+	}
+	if o.auth != nil {
+		b, err := json.Marshal(o.auth)
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("sockettest: encode auth: %w", err)
+		}
+		connect += string(b)
+	}
+	if err := c.writeText("4" + connect); err != nil {
+		c.Close()
+		return nil, err
+	}
+	select {
+	case err := <-c.connected:
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		return c, nil
+	case <-ctx.Done():
+		c.Close()
+		return nil, fmt.Errorf("sockettest: connect to %s: %w", namespace, ctx.Err())
+	}
+}
+
+// ID returns the socket id the server assigned.
+func (c *Client) ID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.id
+}
+
+// Namespace returns the namespace the client joined.
+func (c *Client) Namespace() string { return c.nsp }
+
+// Emit sends an event. []byte arguments (also inside maps and slices) are
+// sent as binary attachments.
+func (c *Client) Emit(event string, args ...any) error {
+	return c.send(event, args, -1)
+}
+
+// EmitWithAck sends an event asking for an acknowledgement and waits for it
+// until ctx is done. It returns the arguments the server acked with.
+func (c *Client) EmitWithAck(ctx context.Context, event string, args ...any) ([]any, error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, ErrClosed
+	}
+	id := c.nextAck
+	c.nextAck++
+	ch := make(chan []any, 1)
+	c.acks[id] = ch
+	c.mu.Unlock()
+	if err := c.send(event, args, id); err != nil {
+		c.dropAck(id)
+		return nil, err
+	}
+	select {
+	case a, ok := <-ch:
+		if !ok {
+			return nil, ErrClosed
+		}
+		return a, nil
+	case <-ctx.Done():
+		c.dropAck(id)
+		return nil, fmt.Errorf("sockettest: no ack for %q: %w", event, ctx.Err())
+	}
+}
+
+func (c *Client) dropAck(id int) {
+	c.mu.Lock()
+	delete(c.acks, id)
+	c.mu.Unlock()
+}
+
+// Call emits event with in as its one argument, waits for the ack, and
+// decodes the server's envelope: {"status":"ok","data":…} into out (which
+// may be nil), {"status":"error",…} into an *AckError.
+func (c *Client) Call(ctx context.Context, event string, in, out any) error {
+	var args []any
+	if in != nil {
+		args = []any{in}
+	}
+	a, err := c.EmitWithAck(ctx, event, args...)
+	if err != nil {
+		return err
+	}
+	return DecodeAck(a, out)
+}
+
+// DecodeAck decodes an ack envelope: ok → data into out (unless out is
+// nil); error → *AckError; anything else → an error describing it.
+func DecodeAck(args []any, out any) error {
+	if len(args) != 1 {
+		return fmt.Errorf("sockettest: ack has %d arguments, want 1 envelope: %v", len(args), args)
+	}
+	env, ok := args[0].(map[string]any)
+	if !ok {
+		return fmt.Errorf("sockettest: ack is not an envelope: %v", args[0])
+	}
+	switch env["status"] {
+	case "ok":
+		if out == nil {
+			return nil
+		}
+		b, err := json.Marshal(env["data"])
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(b, out)
+	case "error":
+		b, _ := json.Marshal(env["error"])
+		ae := &AckError{}
+		if err := json.Unmarshal(b, ae); err != nil {
+			return fmt.Errorf("sockettest: bad error envelope: %v", env)
+		}
+		return ae
+	}
+	return fmt.Errorf("sockettest: ack is not an envelope: %v", env)
+}
+
+// HandleAck answers the server's acknowledgement requests for event with
+// fn's result. Without a handler such requests get no answer.
+func (c *Client) HandleAck(event string, fn func(args []any) []any) {
+	c.mu.Lock()
+	c.ackFns[event] = fn
+	c.mu.Unlock()
+}
+
+// Next returns the next event not yet read, waiting for it until ctx is
+// done.
+func (c *Client) Next(ctx context.Context) (Event, error) {
+	for {
+		c.mu.Lock()
+		if c.cursor < len(c.events) {
+			e := c.events[c.cursor]
+			c.cursor++
+			c.mu.Unlock()
+			return e, nil
+		}
+		closed, reason, ch := c.closed, c.reason, c.changed
+		c.mu.Unlock()
+		if closed {
+			return Event{}, fmt.Errorf("%w (%s)", ErrClosed, reason)
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return Event{}, fmt.Errorf("sockettest: no event: %w", ctx.Err())
+		}
+	}
+}
+
+// Events returns a copy of every event received so far, read or not.
+func (c *Client) Events() []Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Event(nil), c.events...)
+}
+
+// Connected reports whether the client is still connected.
+func (c *Client) Connected() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.closed
+}
+
+// DisconnectReason returns why the client was disconnected ("" while it is
+// connected): "io client disconnect", "io server disconnect" or
+// "transport close".
+func (c *Client) DisconnectReason() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reason
+}
+
+// Done is closed when the client's connection has ended.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Disconnect leaves the namespace cleanly (the server sees "client namespace
+// disconnect") and closes the connection.
+func (c *Client) Disconnect() {
+	_ = c.writeText("4" + c.packetPrefix('1'))
+	c.shutdown("io client disconnect")
+}
+
+// Close drops the connection without a goodbye, as a network failure would
+// (the server sees "transport close").
+func (c *Client) Close() {
+	c.shutdown("transport close")
+}
+
+func (c *Client) shutdown(reason string) {
+	c.finish(reason)
+	_ = c.conn.Close()
+	<-c.done
+}
+
+func (c *Client) finish(reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.closed = true
+	c.reason = reason
+	for id, ch := range c.acks {
+		close(ch)
+		delete(c.acks, id)
+	}
+	select {
+	case c.connected <- ErrClosed:
+	default:
+	}
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+func (c *Client) packetPrefix(kind byte) string {
+	if c.nsp == "/" {
+		return string(kind)
+	}
+	return string(kind) + c.nsp + ","
+}
+
+func (c *Client) send(event string, args []any, ackID int) error {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	var buffers [][]byte
+	data := make([]any, 0, len(args)+1)
+	data = append(data, event)
+	for _, a := range args {
+		data = append(data, deconstruct(a, &buffers))
+	}
+	body, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("sockettest: encode %q: %w", event, err)
+	}
+	var b strings.Builder
+	b.WriteByte('4')
+	if len(buffers) > 0 {
+		b.WriteByte('5')
+		b.WriteString(strconv.Itoa(len(buffers)))
+		b.WriteByte('-')
+	} else {
+		b.WriteByte('2')
+	}
+	if c.nsp != "/" {
+		b.WriteString(c.nsp)
+		b.WriteByte(',')
+	}
+	if ackID >= 0 {
+		b.WriteString(strconv.Itoa(ackID))
+	}
+	b.Write(body)
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if err := c.conn.WriteMessage(websocket.TextMessage, []byte(b.String())); err != nil {
+		return fmt.Errorf("sockettest: write: %w", err)
+	}
+	for _, buf := range buffers {
+		if err := c.conn.WriteMessage(websocket.BinaryMessage, buf); err != nil {
+			return fmt.Errorf("sockettest: write: %w", err)
+		}
+	}
+	return nil
+}
+
+func (c *Client) writeText(s string) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if err := c.conn.WriteMessage(websocket.TextMessage, []byte(s)); err != nil {
+		return fmt.Errorf("sockettest: write: %w", err)
+	}
+	return nil
+}
+
+// deconstruct replaces []byte values with attachment placeholders.
+func deconstruct(v any, buffers *[][]byte) any {
+	switch x := v.(type) {
+	case []byte:
+		*buffers = append(*buffers, x)
+		return map[string]any{"_placeholder": true, "num": len(*buffers) - 1}
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = deconstruct(e, buffers)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = deconstruct(e, buffers)
+		}
+		return out
+	}
+	return v
+}
+
+func reconstruct(v any, buffers [][]byte) any {
+	switch x := v.(type) {
+	case []any:
+		for i, e := range x {
+			x[i] = reconstruct(e, buffers)
+		}
+	case map[string]any:
+		if ph, ok := x["_placeholder"].(bool); ok && ph {
+			if n, ok := x["num"].(float64); ok && int(n) >= 0 && int(n) < len(buffers) {
+				return buffers[int(n)]
+			}
+		}
+		for k, e := range x {
+			x[k] = reconstruct(e, buffers)
+		}
+	}
+	return v
+}
+
+// read is the client's only goroutine: it ends when the connection does.
+func (c *Client) read() {
+	defer close(c.done)
+	reason := "transport close"
+	defer func() { c.finish(reason) }()
+	for {
+		mt, msg, err := c.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		if mt == websocket.BinaryMessage {
+			c.onBinary(msg)
+			continue
+		}
+		if len(msg) == 0 {
+			continue
+		}
+		switch msg[0] {
+		case '2': // ping
+			_ = c.writeText("3" + string(msg[1:]))
+		case '1': // engine close
+			reason = "io server disconnect"
+			_ = c.conn.Close()
+			return
+		case '4':
+			if r := c.onPacket(msg[1:]); r != "" {
+				reason = r
+				_ = c.conn.Close()
+				return
+			}
+		}
+	}
+}
+
+// onPacket handles one Socket.IO packet; it returns a disconnect reason
+// when the packet ends the client's namespace session.
+func (c *Client) onPacket(p []byte) string {
+	if len(p) == 0 {
+		return ""
+	}
+	kind := p[0]
+	p = p[1:]
+	attachments := 0
+	if kind == '5' || kind == '6' {
+		i := bytes.IndexByte(p, '-')
+		if i < 0 {
+			return ""
+		}
+		attachments, _ = strconv.Atoi(string(p[:i]))
+		p = p[i+1:]
+	}
+	nsp := "/"
+	if len(p) > 0 && p[0] == '/' {
+		i := bytes.IndexByte(p, ',')
+		if i < 0 {
+			nsp, p = string(p), nil
+		} else {
+			nsp, p = string(p[:i]), p[i+1:]
+		}
+	}
+	if nsp != c.nsp {
+		return ""
+	}
+	id, hasID := 0, false
+	j := 0
+	for j < len(p) && p[j] >= '0' && p[j] <= '9' {
+		j++
+	}
+	if j > 0 {
+		id, _ = strconv.Atoi(string(p[:j]))
+		hasID = true
+		p = p[j:]
+	}
+	var data any
+	if len(p) > 0 {
+		if err := json.Unmarshal(p, &data); err != nil {
+			return ""
+		}
+	}
+	switch kind {
+	case '0': // CONNECT
+		m, _ := data.(map[string]any)
+		sid, _ := m["sid"].(string)
+		c.mu.Lock()
+		c.id = sid
+		c.mu.Unlock()
+		select {
+		case c.connected <- nil:
+		default:
+		}
+	case '4': // CONNECT_ERROR
+		ce := &ConnectError{}
+		if m, ok := data.(map[string]any); ok {
+			ce.Message, _ = m["message"].(string)
+			ce.Data = m["data"]
+		}
+		select {
+		case c.connected <- ce:
+		default:
+		}
+		return "connect_error"
+	case '1': // DISCONNECT
+		return "io server disconnect"
+	case '2', '3':
+		c.deliver(binaryPacket{kind: kind, id: id, hasID: hasID, data: data})
+	case '5', '6':
+		bp := &binaryPacket{kind: kind - 3, id: id, hasID: hasID, data: data, attachments: attachments}
+		if attachments == 0 {
+			c.deliver(*bp)
+		} else {
+			c.mu.Lock()
+			c.pending = bp
+			c.mu.Unlock()
+		}
+	}
+	return ""
+}
+
+func (c *Client) onBinary(b []byte) {
+	c.mu.Lock()
+	bp := c.pending
+	if bp == nil {
+		c.mu.Unlock()
+		return
+	}
+	bp.buffers = append(bp.buffers, append([]byte(nil), b...))
+	complete := len(bp.buffers) == bp.attachments
+	if complete {
+		c.pending = nil
+	}
+	c.mu.Unlock()
+	if complete {
+		bp.data = reconstruct(bp.data, bp.buffers)
+		c.deliver(*bp)
+	}
+}
+
+func (c *Client) deliver(p binaryPacket) {
+	args, _ := p.data.([]any)
+	if p.kind == '3' { // ACK
+		c.mu.Lock()
+		ch, ok := c.acks[p.id]
+		delete(c.acks, p.id)
+		c.mu.Unlock()
+		if ok {
+			ch <- args
+		}
+		return
+	}
+	if len(args) == 0 {
+		return
+	}
+	name, _ := args[0].(string)
+	e := Event{Name: name, Args: args[1:]}
+	c.mu.Lock()
+	c.events = append(c.events, e)
+	fn := c.ackFns[name]
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+	if p.hasID {
+		if fn == nil {
+			return
+		}
+		reply := fn(e.Args)
+		if reply == nil {
+			reply = []any{}
+		}
+		body, err := json.Marshal(reply)
+		if err != nil {
+			return
+		}
+		_ = c.writeText("4" + c.packetPrefix('3') + strconv.Itoa(p.id) + string(body))
+	}
+}
