@@ -13,17 +13,25 @@
 //     marked closed before the engine calls Close on it, so its write queue
 //     is never closed and its goroutine waits forever. We close the current
 //     transport's write queue when the engine connection closes.
+//   - Timer goroutine leak: utils.SetTimeout starts a goroutine that waits
+//     on the timer or on an unbuffered stop channel, and ClearTimeout sends
+//     on that channel without blocking. A timer cleared before its goroutine
+//     reached its select (the client's connect timeout is cleared within
+//     microseconds of its creation) leaves the goroutine waiting forever.
+//     ReapTimer closes the stop channel of a timer the engine has cleared.
 package enginefix
 
 import (
 	"reflect"
 	"runtime"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/queue"
+	"github.com/zishang520/socket.io/v3/pkg/utils"
 )
 
 // Attach installs the transport fixes on an engine server. Call it once,
@@ -102,4 +110,33 @@ func releaseQueue(q *queue.Queue) {
 	if q != nil {
 		runtime.SetFinalizer(q, nil)
 	}
+}
+
+// ConnectTimer returns the connect timeout timer of a socket.io client
+// (nil once the engine cleared it, or if the layout changed).
+func ConnectTimer(c *socket.Client) *utils.Timer {
+	if c == nil {
+		return nil
+	}
+	v := reflect.ValueOf(c).Elem()
+	f := v.FieldByName("connectTimeout")
+	if !f.IsValid() || f.Type() != reflect.TypeFor[atomic.Pointer[utils.Timer]]() {
+		return nil
+	}
+	return (*atomic.Pointer[utils.Timer])(unsafe.Pointer(f.UnsafeAddr())).Load()
+}
+
+// ReapTimer ends the goroutine of an engine timer that has been cleared or
+// has fired. Call it once per timer, and only after the engine is done with
+// the timer: the engine never sends on the stop channel of a stopped timer,
+// so closing it is safe and wakes a goroutine that missed the stop.
+func ReapTimer(t *utils.Timer) {
+	if t == nil {
+		return
+	}
+	f := reflect.ValueOf(t).Elem().FieldByName("stopCh")
+	if !f.IsValid() || f.Type() != reflect.TypeFor[chan struct{}]() {
+		return
+	}
+	close(*(*chan struct{})(unsafe.Pointer(f.UnsafeAddr())))
 }

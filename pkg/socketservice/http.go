@@ -1,7 +1,9 @@
 package socketservice
 
 import (
+	"bufio"
 	"bytes"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -39,7 +41,49 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "socket server is not running", http.StatusServiceUnavailable)
 		return
 	}
+	if hj, ok := w.(http.Hijacker); ok && isWebSocketUpgrade(r) {
+		// The engine sends its open packet before it attaches the
+		// socket.io layer to the new connection, which happens before
+		// ServeHTTP returns; a client quick to answer (its CONNECT, or the
+		// "2probe" of an upgrade) would be read into the void. Reads wait
+		// until the engine is ready.
+		g := &gatedWriter{ResponseWriter: w, hj: hj, gate: make(chan struct{})}
+		defer close(g.gate)
+		h.ServeHTTP(g, r)
+		return
+	}
 	h.ServeHTTP(w, r)
+}
+
+func isWebSocketUpgrade(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+type gatedWriter struct {
+	http.ResponseWriter
+	hj   http.Hijacker
+	gate chan struct{}
+}
+
+func (g *gatedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := g.hj.Hijack()
+	if err != nil || brw.Reader.Buffered() > 0 {
+		// With buffered bytes the websocket upgrader refuses the
+		// connection anyway.
+		return conn, brw, err
+	}
+	gc := &gatedConn{Conn: conn, gate: g.gate}
+	return gc, bufio.NewReadWriter(bufio.NewReader(gc), brw.Writer), nil
+}
+
+type gatedConn struct {
+	net.Conn
+	gate <-chan struct{}
+}
+
+func (c *gatedConn) Read(p []byte) (int, error) {
+	<-c.gate
+	return c.Conn.Read(p)
 }
 
 func serveClient(w http.ResponseWriter, r *http.Request, name string) {

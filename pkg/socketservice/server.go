@@ -48,7 +48,8 @@ type Server struct {
 	addr     string
 	served   chan struct{}
 
-	inflight sync.WaitGroup
+	conns    sync.Map // engine.Socket → *connState
+	inflight inflight
 	sockets  sync.Map // *socket.Socket → *Socket, from handshake to disconnect
 	counts   sync.Map // namespace name → *atomic.Int64
 	ctx      context.Context
@@ -113,6 +114,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.io = socket.NewServer(nil, s.engineOptions())
 	s.engine = s.io.ServeHandler(nil)
 	enginefix.Attach(s.io.Engine())
+	_ = s.io.Engine().On("connection", s.onEngineConnection)
 
 	s.bind(s.io.Of("/", nil), s.static["/"])
 	for name, def := range s.static {
@@ -277,7 +279,9 @@ func (s *Server) runInit(def *serviceDef, name string) {
 // connected; an error becomes the client's connect_error.
 func (s *Server) onHandshake(raw *socket.Socket, def *serviceDef, next func(*socket.ExtendedError)) {
 	enginefix.ReleaseSocket(raw)
+	s.connectBegin(raw)
 	if st := s.currentState(); st != stateRunning {
+		s.connectDone(raw)
 		next(socket.NewExtendedError("server is shutting down", map[string]any{"code": string(CodeUnavailable)}))
 		return
 	}
@@ -294,15 +298,16 @@ func (s *Server) onHandshake(raw *socket.Socket, def *serviceDef, next func(*soc
 		next(nil)
 		return
 	}
-	s.inflight.Add(1)
+	s.inflight.add(1)
 	go func() {
-		defer s.inflight.Done()
+		defer s.inflight.done()
 		err := s.runConnectHooks(w, def)
 		if err == nil {
 			next(nil)
 			return
 		}
 		s.sockets.Delete(raw)
+		s.connectDone(raw)
 		w.gone.Store(true)
 		w.cancel()
 		wire := wireError(err, s.cfg.ExposeErrors)
@@ -345,12 +350,13 @@ func (s *Server) newSocket(raw *socket.Socket, def *serviceDef) *Socket {
 		handshake: newHandshake(raw.Handshake()),
 		logger:    s.log.With("namespace", nsp, "socket", string(raw.Id())),
 	}
-	w.queue.wg = &s.inflight
+	w.queue.track = &s.inflight
 	w.ctx, w.cancel = context.WithCancel(s.ctx)
 	return w
 }
 
 func (s *Server) onConnection(raw *socket.Socket) {
+	s.connectDone(raw)
 	v, ok := s.sockets.Load(raw)
 	if !ok {
 		// Cannot happen: every socket passes onHandshake first.
@@ -368,7 +374,12 @@ func (s *Server) onConnection(raw *socket.Socket) {
 }
 
 func (s *Server) onDisconnect(w *Socket, reason string) {
-	w.gone.Store(true)
+	if !w.gone.CompareAndSwap(false, true) {
+		return // the engine can report one disconnect twice
+	}
+	if reason != "client namespace disconnect" && s.leftCleanly(w) {
+		reason = "client namespace disconnect"
+	}
 	s.counter(w.nsp).Add(-1)
 	s.sockets.Delete(w.raw)
 	w.queue.push(func() {
@@ -417,9 +428,9 @@ func (w *Socket) onEvent(args ...any) {
 	}
 	if st.route.config.concurrent {
 		w.queue.push(func() {
-			w.srv.inflight.Add(1)
+			w.srv.inflight.add(1)
 			go func() {
-				defer w.srv.inflight.Done()
+				defer w.srv.inflight.done()
 				w.handle(st)
 			}()
 		})
@@ -593,19 +604,13 @@ func (s *Server) stageContext(ctx context.Context) (context.Context, context.Can
 
 // wait waits for in-flight handlers and hooks, bounded by one stage.
 func (s *Server) wait(ctx context.Context, stage string) error {
-	done := make(chan struct{})
-	go func() {
-		s.inflight.Wait()
-		close(done)
-	}()
 	sctx, cancel := s.stageContext(ctx)
 	defer cancel()
 	select {
-	case <-done:
+	case <-s.inflight.idleChan():
 		return nil
 	case <-sctx.Done():
-		// Cancel the handlers' contexts so that they can end; the waiter
-		// goroutine ends with the last of them.
+		// Cancel the handlers' contexts so that they can end.
 		s.cancel()
 		return fmt.Errorf("socketservice: stop: %s: %w", stage, sctx.Err())
 	}

@@ -63,7 +63,7 @@ type Socket struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 
-	emitMu sync.Mutex // the engine's per-socket emit flags are not goroutine-safe
+	emitMu sync.Mutex  // the engine's per-socket emit flags are not goroutine-safe
 	gone   atomic.Bool // set on disconnect or rejected handshake
 
 	valMu  sync.RWMutex
@@ -235,4 +235,3 @@ func ackTimeout(ctx context.Context) time.Duration {
 
 // DefaultAckTimeout bounds EmitWithAck when the context has no deadline.
 const DefaultAckTimeout = 10 * time.Second
-

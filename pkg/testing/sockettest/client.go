@@ -44,8 +44,8 @@ func (e *ConnectError) Code() string {
 
 // AckError is a server's error envelope, {"status":"error","error":{…}}.
 type AckError struct {
-	Code    string         `json:"code"`
-	Message string         `json:"message"`
+	Code    string           `json:"code"`
+	Message string           `json:"message"`
 	Details []map[string]any `json:"details,omitempty"`
 }
 

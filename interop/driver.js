@@ -1,0 +1,116 @@
+// A line-protocol driver for the official socket.io-client, used by the Go
+// interop specs. Each stdin line is a JSON command; each stdout line is a
+// JSON report. Binary values travel as {"$binary": "<base64>"}.
+//
+// commands:
+//   {"op":"connect","id":"a","url":"http://…/chat","opts":{…socket.io-client options…}}
+//   {"op":"emit","id":"a","event":"e","args":[…],"ack":true,"timeout":2000,"seq":1}
+//   {"op":"ackreply","id":"a","event":"e","args":[…]}   answer the server's acks for event e
+//   {"op":"disconnect","id":"a"}       clean disconnect
+//   {"op":"drop","id":"a"}             drop the transport (socket.io.engine.close())
+//   {"op":"connectagain","id":"a"}     socket.connect() after a disconnect
+//   {"op":"exit"}
+// reports:
+//   {"type":"connect","id":"a","sid":"…","recovered":false,"transport":"websocket"}
+//   {"type":"connect_error","id":"a","message":"…","data":…}
+//   {"type":"event","id":"a","event":"e","args":[…]}
+//   {"type":"ack","id":"a","seq":1,"args":[…]} or {"type":"ack","id":"a","seq":1,"error":"…"}
+//   {"type":"disconnect","id":"a","reason":"…"}
+//   {"type":"upgrade","id":"a","transport":"websocket"}
+"use strict";
+const { io } = require("socket.io-client");
+const readline = require("readline");
+
+const sockets = new Map();
+const ackReplies = new Map();
+
+function out(obj) {
+  process.stdout.write(JSON.stringify(obj, (k, v) => v) + "\n");
+}
+
+function encode(v) {
+  if (v && typeof v === "object") {
+    if (Buffer.isBuffer(v) || v instanceof ArrayBuffer || ArrayBuffer.isView(v)) {
+      return { $binary: Buffer.from(v.buffer ? v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength) : v).toString("base64") };
+    }
+    if (Array.isArray(v)) return v.map(encode);
+    const o = {};
+    for (const [k, x] of Object.entries(v)) o[k] = encode(x);
+    return o;
+  }
+  return v;
+}
+
+function decode(v) {
+  if (v && typeof v === "object") {
+    if (typeof v.$binary === "string" && Object.keys(v).length === 1) return Buffer.from(v.$binary, "base64");
+    if (Array.isArray(v)) return v.map(decode);
+    const o = {};
+    for (const [k, x] of Object.entries(v)) o[k] = decode(x);
+    return o;
+  }
+  return v;
+}
+
+function handle(cmd) {
+  const s = sockets.get(cmd.id);
+  switch (cmd.op) {
+    case "connect": {
+      const socket = io(cmd.url, Object.assign({ reconnection: false, forceNew: true }, cmd.opts || {}));
+      sockets.set(cmd.id, socket);
+      socket.on("connect", () => {
+        out({ type: "connect", id: cmd.id, sid: socket.id, recovered: socket.recovered, transport: socket.io.engine.transport.name });
+        socket.io.engine.once("upgrade", (t) => out({ type: "upgrade", id: cmd.id, transport: t.name }));
+      });
+      socket.on("connect_error", (err) => out({ type: "connect_error", id: cmd.id, message: err.message, data: encode(err.data === undefined ? null : err.data) }));
+      socket.on("disconnect", (reason) => out({ type: "disconnect", id: cmd.id, reason }));
+      socket.onAny((event, ...args) => {
+        let ack = null;
+        if (args.length && typeof args[args.length - 1] === "function") ack = args.pop();
+        out({ type: "event", id: cmd.id, event, args: encode(args) });
+        if (ack) {
+          const reply = ackReplies.get(cmd.id + "\u0000" + event);
+          if (reply) ack(...decode(reply));
+        }
+      });
+      break;
+    }
+    case "emit": {
+      const args = decode(cmd.args || []);
+      if (cmd.ack) {
+        s.timeout(cmd.timeout || 5000).emit(cmd.event, ...args, (err, ...res) => {
+          if (err) out({ type: "ack", id: cmd.id, seq: cmd.seq, error: err.message });
+          else out({ type: "ack", id: cmd.id, seq: cmd.seq, args: encode(res) });
+        });
+      } else {
+        s.emit(cmd.event, ...args);
+      }
+      break;
+    }
+    case "ackreply":
+      ackReplies.set(cmd.id + "\u0000" + cmd.event, cmd.args || []);
+      break;
+    case "disconnect":
+      s.disconnect();
+      break;
+    case "drop":
+      s.io.engine.close();
+      break;
+    case "connectagain":
+      s.connect();
+      break;
+    case "exit":
+      for (const x of sockets.values()) x.disconnect();
+      process.exit(0);
+  }
+}
+
+readline.createInterface({ input: process.stdin }).on("line", (line) => {
+  if (!line.trim()) return;
+  try {
+    handle(JSON.parse(line));
+  } catch (e) {
+    out({ type: "driver_error", message: String(e && e.stack || e) });
+  }
+});
+process.stdin.on("end", () => process.exit(0));

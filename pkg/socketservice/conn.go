@@ -1,0 +1,203 @@
+package socketservice
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/socketfx/socketfx/internal/enginefix"
+	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
+	"github.com/zishang520/socket.io/servers/engine/v3"
+	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/zishang520/socket.io/v3/pkg/utils"
+)
+
+// connState works around three engine races, per engine connection. It
+// watches the connection's incoming packets on the "packet" event, which
+// the engine emits on the reader before the socket.io layer decodes them,
+// so it sees them in wire order and can hold them back.
+//
+//   - The engine writes a namespace's CONNECT packet before it records the
+//     socket in the client's namespace map; a packet the client sends in
+//     between (an event right after connecting) makes the engine close the
+//     whole connection ("invalid state"). Packets for a namespace whose
+//     connect is under way wait until it is complete.
+//   - A client that sends DISCONNECT and closes at once races the engine's
+//     two paths for them: the socket may disconnect twice, first with
+//     "transport close", a reason connection-state recovery treats as
+//     recoverable. DISCONNECT packets are noted here, in wire order, and
+//     the reason the client meant is reported (see Server.onDisconnect).
+//   - The client's connect-timeout timer goroutine can miss its stop; it is
+//     reaped once the engine cleared the timer (enginefix.ReapTimer).
+type connState struct {
+	mu           sync.Mutex
+	connecting   map[string]chan struct{}
+	nConnecting  atomic.Int32
+	left         map[string]bool
+	timerChecked bool
+	connectTimer *utils.Timer
+}
+
+// connectWait bounds how long a packet waits for its namespace's connect.
+const connectWait = 5 * time.Second
+
+func (s *Server) onEngineConnection(args ...any) {
+	conn, ok := args[0].(engine.Socket)
+	if !ok {
+		return
+	}
+	cs := &connState{}
+	s.conns.Store(conn, cs)
+	_ = conn.On("packet", func(args ...any) {
+		if len(args) == 0 {
+			return
+		}
+		if p, ok := args[0].(*packet.Packet); ok && p != nil && p.Type == packet.MESSAGE {
+			cs.onMessage(p)
+		}
+	})
+	_ = conn.Once("close", func(...any) {
+		s.conns.Delete(conn)
+		cs.endAll()
+		// The socket.io client, whose listener was added first, has
+		// cleared its timer by now.
+		cs.reapConnectTimer()
+	})
+}
+
+func (s *Server) connState(raw *socket.Socket) *connState {
+	if v, ok := s.conns.Load(raw.Conn()); ok {
+		return v.(*connState)
+	}
+	return nil
+}
+
+// connectBegin marks the socket's namespace as connecting on its
+// connection, and takes the client's connect timer at its first handshake.
+func (s *Server) connectBegin(raw *socket.Socket) {
+	cs := s.connState(raw)
+	if cs == nil {
+		return
+	}
+	nsp := raw.Nsp().Name()
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if !cs.timerChecked {
+		cs.timerChecked = true
+		cs.connectTimer = enginefix.ConnectTimer(raw.Client())
+	}
+	if cs.connecting == nil {
+		cs.connecting = map[string]chan struct{}{}
+	}
+	if _, ok := cs.connecting[nsp]; !ok {
+		cs.connecting[nsp] = make(chan struct{})
+		cs.nConnecting.Add(1)
+	}
+}
+
+// connectDone releases packets held for the socket's namespace: it is
+// connected (the engine has recorded it) or refused.
+func (s *Server) connectDone(raw *socket.Socket) {
+	cs := s.connState(raw)
+	if cs == nil {
+		return
+	}
+	nsp := raw.Nsp().Name()
+	cs.mu.Lock()
+	if ch, ok := cs.connecting[nsp]; ok {
+		close(ch)
+		delete(cs.connecting, nsp)
+		cs.nConnecting.Add(-1)
+	}
+	cs.mu.Unlock()
+	if raw.Connected() {
+		cs.reapConnectTimer()
+	}
+}
+
+func (cs *connState) endAll() {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for nsp, ch := range cs.connecting {
+		close(ch)
+		delete(cs.connecting, nsp)
+		cs.nConnecting.Add(-1)
+	}
+}
+
+func (cs *connState) reapConnectTimer() {
+	cs.mu.Lock()
+	t := cs.connectTimer
+	cs.connectTimer = nil
+	cs.mu.Unlock()
+	enginefix.ReapTimer(t)
+}
+
+// onMessage runs on the connection's reader for every Socket.IO packet.
+func (cs *connState) onMessage(p *packet.Packet) {
+	d, ok := p.Data.(interface{ Bytes() []byte })
+	if !ok {
+		return // binary attachment
+	}
+	b := d.Bytes() // does not consume: the socket.io layer reads it next
+	if len(b) == 0 || b[0] == '0' {
+		return // CONNECT
+	}
+	nsp := packetNamespace(b[1:])
+	if b[0] == '1' {
+		cs.mu.Lock()
+		if cs.left == nil {
+			cs.left = map[string]bool{}
+		}
+		cs.left[nsp] = true
+		cs.mu.Unlock()
+	}
+	if cs.nConnecting.Load() == 0 {
+		return
+	}
+	cs.mu.Lock()
+	ch := cs.connecting[nsp]
+	cs.mu.Unlock()
+	if ch != nil {
+		t := time.NewTimer(connectWait)
+		select {
+		case <-ch:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// packetNamespace reads the namespace of a Socket.IO packet after its type
+// digit: "/chat,…" or anything else for "/". Attachment counts ("1-") come
+// first for binary packets.
+func packetNamespace(b []byte) string {
+	s := string(b)
+	if i := strings.IndexByte(s, '-'); i > 0 && strings.Trim(s[:i], "0123456789") == "" {
+		s = s[i+1:]
+	}
+	if !strings.HasPrefix(s, "/") {
+		return "/"
+	}
+	if i := strings.IndexByte(s, ','); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// leftCleanly reports (once) whether the client sent DISCONNECT for the
+// socket's namespace.
+func (s *Server) leftCleanly(w *Socket) bool {
+	cs := s.connState(w.raw)
+	if cs == nil {
+		return false
+	}
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.left[w.nsp] {
+		delete(cs.left, w.nsp)
+		return true
+	}
+	return false
+}
