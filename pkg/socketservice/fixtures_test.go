@@ -88,6 +88,16 @@ func (e *echo) Register(r *socketservice.Router) {
 			"query": h.Query.Get("tag"), "header": h.Headers.Get("X-Test"),
 		}, nil
 	}))
+	r.Handle("confirm", socketservice.Typed(func(ctx context.Context, q string) (any, error) {
+		s, _ := socketservice.SocketFromContext(ctx)
+		ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		a, err := s.EmitWithAck(ctx, "sure?", q)
+		if err != nil {
+			return nil, socketservice.NewError(socketservice.CodeTimeout, "client did not confirm")
+		}
+		return a, nil
+	}))
 	r.Handle("seq", socketservice.Typed(e.seq))
 	r.Handle("seq:concurrent", socketservice.Typed(e.seq), socketservice.WithConcurrent())
 	r.Group("users:", func(g *socketservice.Router) {
@@ -174,7 +184,7 @@ func (gated) Register(r *socketservice.Router) {
 
 func ctxT() context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	DeferCleanup(cancel)
+	time.AfterFunc(6*time.Second, cancel) // usable inside cleanups too
 	return ctx
 }
 

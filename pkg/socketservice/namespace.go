@@ -3,7 +3,10 @@ package socketservice
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
+
+	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
@@ -49,17 +52,18 @@ func (n Namespace) Volatile() Namespace { n.volatile = true; return n }
 // Local restricts the operation to this node (with a multi-node adapter).
 func (n Namespace) Local() Namespace { n.local = true; return n }
 
-func (n Namespace) operator(timeout time.Duration) (*socket.BroadcastOperator, error) {
+func (n Namespace) operator() (*socket.BroadcastOperator, error) {
 	nsp, err := n.srv.engineNamespace(n.name)
 	if err != nil {
 		return nil, err
 	}
+	return socket.NewBroadcastOperator(nsp.Adapter(), types.NewSet(toRooms(n.rooms)...), types.NewSet(toRooms(n.except)...), n.flags()), nil
+}
+
+func (n Namespace) flags() *socket.BroadcastFlags {
 	flags := &socket.BroadcastFlags{Local: n.local}
 	flags.Volatile = n.volatile
-	if timeout > 0 {
-		flags.Timeout = &timeout
-	}
-	return socket.NewBroadcastOperator(nsp.Adapter(), types.NewSet(toRooms(n.rooms)...), types.NewSet(toRooms(n.except)...), flags), nil
+	return flags
 }
 
 // Emit sends an event to every socket the handle reaches.
@@ -67,7 +71,7 @@ func (n Namespace) Emit(event string, args ...any) error {
 	if reservedEvents[event] {
 		return fmt.Errorf("socketservice: %q is a reserved event name", event)
 	}
-	op, err := n.operator(0)
+	op, err := n.operator()
 	if err != nil {
 		return err
 	}
@@ -78,38 +82,89 @@ func (n Namespace) Emit(event string, args ...any) error {
 // reached, until ctx is done or, when ctx has no deadline, for
 // DefaultAckTimeout. Each element of the result is the arguments one client
 // acked with. If some clients did not answer in time, the answers that came
-// are returned with an error.
+// are returned with an error wrapping context.DeadlineExceeded.
+//
+// (The engine's own broadcast-with-ack flattens every client's arguments
+// into one list and counts them as clients, so socketfx collects the
+// answers itself from the adapter.)
 func (n Namespace) EmitWithAck(ctx context.Context, event string, args ...any) ([][]any, error) {
 	if reservedEvents[event] {
 		return nil, fmt.Errorf("socketservice: %q is a reserved event name", event)
 	}
-	op, err := n.operator(ackTimeout(ctx))
+	nsp, err := n.srv.engineNamespace(n.name)
 	if err != nil {
 		return nil, err
 	}
-	type reply struct {
-		args []any
-		err  error
-	}
-	done := make(chan reply, 1)
-	op.EmitWithAck(event, args...)(func(a []any, err error) { done <- reply{a, err} })
+	timeout := ackTimeout(ctx)
+	flags := n.flags()
+	flags.Timeout = &timeout
+	adapter := nsp.Adapter()
+
+	c := &ackCollector{done: make(chan struct{}), servers: -1}
+	adapter.BroadcastWithAck(
+		&parser.Packet{Type: parser.EVENT, Data: append([]any{event}, args...)},
+		&socket.BroadcastOptions{Rooms: types.NewSet(toRooms(n.rooms)...), Except: types.NewSet(toRooms(n.except)...), Flags: flags},
+		c.clients,
+		func(reply []any, _ error) { c.reply(reply) },
+	)
+	c.expectServers(adapter.ServerCount())
+
+	t := time.NewTimer(timeout)
+	defer t.Stop()
 	select {
-	case r := <-done:
-		out := make([][]any, 0, len(r.args))
-		for _, a := range r.args {
-			if list, ok := a.([]any); ok {
-				out = append(out, list)
-			} else {
-				out = append(out, []any{a})
-			}
-		}
-		if r.err != nil {
-			return out, fmt.Errorf("socketservice: emit %q to %s: not every client acknowledged in time: %w", event, n.name, context.DeadlineExceeded)
-		}
-		return out, nil
+	case <-c.done:
+		return c.result(), nil
+	case <-t.C:
 	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
+	return c.result(), fmt.Errorf("socketservice: emit %q to %s: not every client acknowledged in time: %w", event, n.name, context.DeadlineExceeded)
+}
+
+// ackCollector gathers the answers of a broadcast with ack: every server
+// reports how many clients it reached, every client answers once.
+type ackCollector struct {
+	mu       sync.Mutex
+	servers  int64 // expected servers, -1 until known
+	reported int64
+	expected uint64
+	replies  [][]any
+	done     chan struct{}
+	closed   bool
+}
+
+func (c *ackCollector) clients(n uint64) {
+	c.mu.Lock()
+	c.reported++
+	c.expected += n
+	c.check()
+	c.mu.Unlock()
+}
+
+func (c *ackCollector) reply(args []any) {
+	c.mu.Lock()
+	c.replies = append(c.replies, append([]any(nil), args...))
+	c.check()
+	c.mu.Unlock()
+}
+
+func (c *ackCollector) expectServers(n int64) {
+	c.mu.Lock()
+	c.servers = n
+	c.check()
+	c.mu.Unlock()
+}
+
+func (c *ackCollector) check() {
+	if !c.closed && c.servers >= 0 && c.reported >= c.servers && uint64(len(c.replies)) >= c.expected {
+		c.closed = true
+		close(c.done)
+	}
+}
+
+func (c *ackCollector) result() [][]any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([][]any(nil), c.replies...)
 }
 
 // RemoteSocket describes a socket found by FetchSockets; it may live on
@@ -124,7 +179,7 @@ type RemoteSocket struct {
 
 // FetchSockets lists the sockets the handle reaches.
 func (n Namespace) FetchSockets(ctx context.Context) ([]RemoteSocket, error) {
-	op, err := n.operator(0)
+	op, err := n.operator()
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +214,7 @@ func (n Namespace) FetchSockets(ctx context.Context) ([]RemoteSocket, error) {
 
 // SocketsJoin makes every socket the handle reaches join rooms.
 func (n Namespace) SocketsJoin(rooms ...string) error {
-	op, err := n.operator(0)
+	op, err := n.operator()
 	if err != nil {
 		return err
 	}
@@ -169,7 +224,7 @@ func (n Namespace) SocketsJoin(rooms ...string) error {
 
 // SocketsLeave makes every socket the handle reaches leave rooms.
 func (n Namespace) SocketsLeave(rooms ...string) error {
-	op, err := n.operator(0)
+	op, err := n.operator()
 	if err != nil {
 		return err
 	}
@@ -180,7 +235,7 @@ func (n Namespace) SocketsLeave(rooms ...string) error {
 // DisconnectSockets disconnects every socket the handle reaches; with
 // close, their whole connections are closed.
 func (n Namespace) DisconnectSockets(close bool) error {
-	op, err := n.operator(0)
+	op, err := n.operator()
 	if err != nil {
 		return err
 	}
