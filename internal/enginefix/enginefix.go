@@ -18,13 +18,18 @@
 //     on that channel without blocking. A timer cleared before its goroutine
 //     reached its select (the client's connect timeout is cleared within
 //     microseconds of its creation) leaves the goroutine waiting forever.
-//     ReapTimer closes the stop channel of a timer the engine has cleared.
+//     A Reaper retries that stop, without blocking, for a while after the
+//     engine cleared the timer: a send only wakes a goroutine parked on a
+//     stopped timer, and unlike closing the channel it cannot race the
+//     engine's own send.
 package enginefix
 
 import (
 	"reflect"
 	"runtime"
+	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/zishang520/socket.io/servers/engine/v3"
@@ -126,17 +131,116 @@ func ConnectTimer(c *socket.Client) *utils.Timer {
 	return (*atomic.Pointer[utils.Timer])(unsafe.Pointer(f.UnsafeAddr())).Load()
 }
 
-// ReapTimer ends the goroutine of an engine timer that has been cleared or
-// has fired. Call it once per timer, and only after the engine is done with
-// the timer: the engine never sends on the stop channel of a stopped timer,
-// so closing it is safe and wakes a goroutine that missed the stop.
-func ReapTimer(t *utils.Timer) {
+// ConnTimers returns the ping timers of an engine connection. Hand them to
+// a Reaper from the connection's close event: the engine clears them first.
+func ConnTimers(conn engine.Socket) []*utils.Timer {
+	v := reflect.ValueOf(conn)
+	for v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return nil
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	var out []*utils.Timer
+	for _, name := range []string{"pingIntervalTimer", "pingTimeoutTimer"} {
+		f := v.FieldByName(name)
+		if !f.IsValid() || f.Type() != reflect.TypeFor[atomic.Pointer[utils.Timer]]() || !f.CanAddr() {
+			continue
+		}
+		if t := (*atomic.Pointer[utils.Timer])(unsafe.Pointer(f.UnsafeAddr())).Load(); t != nil {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func timerStop(t *utils.Timer) chan struct{} {
 	if t == nil {
-		return
+		return nil
 	}
 	f := reflect.ValueOf(t).Elem().FieldByName("stopCh")
 	if !f.IsValid() || f.Type() != reflect.TypeFor[chan struct{}]() {
-		return
+		return nil
 	}
-	close(*(*chan struct{})(unsafe.Pointer(f.UnsafeAddr())))
+	return *(*chan struct{})(unsafe.Pointer(f.UnsafeAddr()))
+}
+
+// Reaper wakes the goroutines of engine timers that missed their stop. It
+// owns one goroutine, from NewReaper to Close.
+type Reaper struct {
+	mu      sync.Mutex
+	pending []reapEntry
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+type reapEntry struct {
+	ch    chan struct{}
+	until time.Time
+}
+
+// reapFor is how long a cleared timer's goroutine is given to show up.
+const reapFor = 2 * time.Second
+
+// NewReaper starts a reaper that retries every interval.
+func NewReaper(interval time.Duration) *Reaper {
+	r := &Reaper{stop: make(chan struct{}), done: make(chan struct{})}
+	go r.loop(interval)
+	return r
+}
+
+// Add hands over timers the engine has cleared or that have fired; never a
+// pending one, whose goroutine a stop would end before it fires.
+func (r *Reaper) Add(timers ...*utils.Timer) {
+	until := time.Now().Add(reapFor)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range timers {
+		if ch := timerStop(t); ch != nil {
+			r.pending = append(r.pending, reapEntry{ch: ch, until: until})
+		}
+	}
+}
+
+func (r *Reaper) loop(interval time.Duration) {
+	defer close(r.done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			r.pass(true)
+			return
+		case <-t.C:
+			r.pass(false)
+		}
+	}
+}
+
+func (r *Reaper) pass(final bool) {
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	keep := r.pending[:0]
+	for _, e := range r.pending {
+		select {
+		case e.ch <- struct{}{}:
+			continue // woke a stuck goroutine
+		default:
+		}
+		if !final && now.Before(e.until) {
+			keep = append(keep, e)
+		}
+	}
+	clear(r.pending[len(keep):])
+	r.pending = keep
+}
+
+// Close makes a last pass and stops the reaper's goroutine.
+func (r *Reaper) Close() {
+	close(r.stop)
+	<-r.done
 }

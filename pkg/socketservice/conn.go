@@ -28,8 +28,9 @@ import (
 //     "transport close", a reason connection-state recovery treats as
 //     recoverable. DISCONNECT packets are noted here, in wire order, and
 //     the reason the client meant is reported (see Server.onDisconnect).
-//   - The client's connect-timeout timer goroutine can miss its stop; it is
-//     reaped once the engine cleared the timer (enginefix.ReapTimer).
+//   - Timer goroutines can miss their stop: the client's connect timeout and
+//     the connection's ping timers go to the server's enginefix.Reaper once
+//     the engine cleared them.
 type connState struct {
 	mu           sync.Mutex
 	connecting   map[string]chan struct{}
@@ -61,8 +62,9 @@ func (s *Server) onEngineConnection(args ...any) {
 		s.conns.Delete(conn)
 		cs.endAll()
 		// The socket.io client, whose listener was added first, has
-		// cleared its timer by now.
-		cs.reapConnectTimer()
+		// cleared its timer by now, and the engine its ping timers.
+		s.reaper.Add(cs.takeTimer())
+		s.reaper.Add(enginefix.ConnTimers(conn)...)
 	})
 }
 
@@ -112,7 +114,9 @@ func (s *Server) connectDone(raw *socket.Socket) {
 	}
 	cs.mu.Unlock()
 	if raw.Connected() {
-		cs.reapConnectTimer()
+		// The engine cleared the connect timer just before the
+		// connection event.
+		s.reaper.Add(cs.takeTimer())
 	}
 }
 
@@ -126,12 +130,13 @@ func (cs *connState) endAll() {
 	}
 }
 
-func (cs *connState) reapConnectTimer() {
+// takeTimer hands out the connect timer once.
+func (cs *connState) takeTimer() *utils.Timer {
 	cs.mu.Lock()
+	defer cs.mu.Unlock()
 	t := cs.connectTimer
 	cs.connectTimer = nil
-	cs.mu.Unlock()
-	enginefix.ReapTimer(t)
+	return t
 }
 
 // onMessage runs on the connection's reader for every Socket.IO packet.

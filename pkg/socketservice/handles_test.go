@@ -127,7 +127,6 @@ var _ = Describe("namespace handles", func() {
 		_ = c
 	})
 
-
 	It("lets a handler ask its own client for an ack, with a timeout", func() {
 		c := connect(srv, "/echo")
 		Expect(ackErr(call(c, "confirm", "delete?"))).To(HaveKeyWithValue("code", "TIMEOUT"))

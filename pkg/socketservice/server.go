@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/socketfx/socketfx/internal/enginefix"
+	"github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
@@ -48,12 +49,15 @@ type Server struct {
 	addr     string
 	served   chan struct{}
 
-	conns    sync.Map // engine.Socket → *connState
-	inflight inflight
-	sockets  sync.Map // *socket.Socket → *Socket, from handshake to disconnect
-	counts   sync.Map // namespace name → *atomic.Int64
-	ctx      context.Context
-	cancel   context.CancelFunc
+	conns       sync.Map // engine.Socket → *connState
+	reaper      *enginefix.Reaper
+	janitorStop chan struct{}
+	janitorDone chan struct{}
+	inflight    inflight
+	sockets     sync.Map // *socket.Socket → *Socket, from handshake to disconnect
+	counts      sync.Map // namespace name → *atomic.Int64
+	ctx         context.Context
+	cancel      context.CancelFunc
 }
 
 // ServerOption configures a Server built with NewServer.
@@ -114,6 +118,9 @@ func (s *Server) Start(ctx context.Context) error {
 	s.io = socket.NewServer(nil, s.engineOptions())
 	s.engine = s.io.ServeHandler(nil)
 	enginefix.Attach(s.io.Engine())
+	s.reaper = enginefix.NewReaper(50 * time.Millisecond)
+	s.janitorStop, s.janitorDone = make(chan struct{}), make(chan struct{})
+	go s.janitor(s.janitorStop, s.janitorDone)
 	_ = s.io.Engine().On("connection", s.onEngineConnection)
 
 	s.bind(s.io.Of("/", nil), s.static["/"])
@@ -131,6 +138,9 @@ func (s *Server) Start(ctx context.Context) error {
 		ln, err := net.Listen("tcp", s.cfg.Addr)
 		if err != nil {
 			s.io.Close(nil)
+			s.reaper.Close()
+			close(s.janitorStop)
+			<-s.janitorDone
 			s.cancel()
 			return fmt.Errorf("socketservice: listen on %s: %w", s.cfg.Addr, err)
 		}
@@ -288,12 +298,8 @@ func (s *Server) onHandshake(raw *socket.Socket, def *serviceDef, next func(*soc
 	w := s.newSocket(raw, def)
 	s.sockets.Store(raw, w)
 	// A connection that closes before the handshake completes never
-	// reaches onConnection.
-	_ = raw.Conn().Once("close", func(...any) {
-		if !raw.Connected() {
-			s.sockets.Delete(raw)
-		}
-	})
+	// reaches onConnection; the janitor forgets such sockets.
+	_ = raw.Conn().Once("close", func(...any) { w.connClosedAt.Store(time.Now().UnixNano()) })
 	if def == nil || len(def.connect) == 0 {
 		next(nil)
 		return
@@ -359,26 +365,67 @@ func (s *Server) onConnection(raw *socket.Socket) {
 	s.connectDone(raw)
 	v, ok := s.sockets.Load(raw)
 	if !ok {
-		// Cannot happen: every socket passes onHandshake first.
-		s.log.Error("socketservice: connection without handshake", "socket", string(raw.Id()))
+		// Its connection closed long before the engine got here and the
+		// janitor forgot it; the engine still counts it as connected.
 		raw.Disconnect(false)
 		return
 	}
 	w := v.(*Socket)
+	w.connected.Store(true)
 	s.counter(w.nsp).Add(1)
 	raw.OnAny(w.onEvent)
 	_ = raw.On("disconnect", func(args ...any) {
 		reason, _ := args[0].(string)
 		s.onDisconnect(w, reason)
 	})
+	// The engine writes CONNECT before it records the socket on its
+	// client. If the connection closed in between, the engine's close
+	// handler missed the socket, which would stay connected forever; if it
+	// closed while we were registering, the disconnect came too early for
+	// our listener. Either way the connection is gone: finish the socket.
+	if raw.Conn().ReadyState() != "open" || !raw.Connected() {
+		w.orphaned.Store(true)
+		if raw.Connected() {
+			raw.Disconnect(false)
+		}
+		s.onDisconnect(w, "transport close")
+	}
+}
+
+// janitor forgets sockets whose connection closed during the handshake
+// (the engine then drops them without a connection or disconnect event).
+// It owns one goroutine from Start to Stop.
+func (s *Server) janitor(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			s.sockets.Range(func(k, v any) bool {
+				w := v.(*Socket)
+				if at := w.connClosedAt.Load(); at != 0 && !w.connected.Load() && now.UnixNano()-at > int64(time.Second) {
+					s.sockets.Delete(k)
+					w.gone.Store(true)
+					w.cancel()
+				}
+				return true
+			})
+		}
+	}
 }
 
 func (s *Server) onDisconnect(w *Socket, reason string) {
 	if !w.gone.CompareAndSwap(false, true) {
 		return // the engine can report one disconnect twice
 	}
-	if reason != "client namespace disconnect" && s.leftCleanly(w) {
+	switch {
+	case reason != "client namespace disconnect" && s.leftCleanly(w):
 		reason = "client namespace disconnect"
+	case w.orphaned.Load():
+		reason = "transport close"
 	}
 	s.counter(w.nsp).Add(-1)
 	s.sockets.Delete(w.raw)
@@ -577,11 +624,19 @@ func (s *Server) Stop(ctx context.Context) error {
 	if err := s.wait(ctx, "drain handlers"); err != nil {
 		errs = append(errs, err)
 	}
+	if err := s.flushWrites(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	// Like Node's io.close(): sockets end with "server shutting down" and
+	// no DISCONNECT packet, so clients reconnect (to another node).
 	s.io.Close(nil)
 	if err := s.wait(ctx, "run disconnect hooks"); err != nil {
 		errs = append(errs, err)
 	}
 	s.cancel()
+	s.reaper.Close()
+	close(s.janitorStop)
+	<-s.janitorDone
 	if s.httpSrv != nil {
 		sctx, cancel := s.stageContext(ctx)
 		// A long-poll request can hold Shutdown until its timeout: bound
@@ -596,6 +651,35 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.state = stateStopped
 	s.mu.Unlock()
 	return errors.Join(errs...)
+}
+
+// flushWrites waits until every connection has handed its queued packets
+// (the acks of the handlers just drained) to the network: the engine's
+// close discards what is still queued.
+func (s *Server) flushWrites(ctx context.Context) error {
+	sctx, cancel := s.stageContext(ctx)
+	defer cancel()
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		pending := false
+		s.conns.Range(func(k, _ any) bool {
+			conn := k.(engine.Socket)
+			if tr := conn.Transport(); conn.ReadyState() == "open" && tr != nil && !tr.Writable() {
+				pending = true
+				return false
+			}
+			return true
+		})
+		if !pending {
+			return nil
+		}
+		select {
+		case <-t.C:
+		case <-sctx.Done():
+			return fmt.Errorf("socketservice: stop: flush writes: %w", sctx.Err())
+		}
+	}
 }
 
 func (s *Server) stageContext(ctx context.Context) (context.Context, context.CancelFunc) {

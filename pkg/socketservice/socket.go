@@ -63,8 +63,11 @@ type Socket struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 
-	emitMu sync.Mutex  // the engine's per-socket emit flags are not goroutine-safe
-	gone   atomic.Bool // set on disconnect or rejected handshake
+	emitMu       sync.Mutex   // the engine's per-socket emit flags are not goroutine-safe
+	gone         atomic.Bool  // set on disconnect or rejected handshake
+	orphaned     atomic.Bool  // its connection closed before the engine recorded it
+	connected    atomic.Bool  // onConnection ran
+	connClosedAt atomic.Int64 // unix nanos when its connection closed, 0 while open
 
 	valMu  sync.RWMutex
 	values map[any]any
