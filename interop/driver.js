@@ -58,9 +58,11 @@ function handle(cmd) {
     case "connect": {
       const socket = io(cmd.url, Object.assign({ reconnection: false, forceNew: true }, cmd.opts || {}));
       sockets.set(cmd.id, socket);
+      socket.io.on("open", () => {
+        socket.io.engine.on("upgrade", (t) => out({ type: "upgrade", id: cmd.id, transport: t.name }));
+      });
       socket.on("connect", () => {
         out({ type: "connect", id: cmd.id, sid: socket.id, recovered: socket.recovered, transport: socket.io.engine.transport.name });
-        socket.io.engine.once("upgrade", (t) => out({ type: "upgrade", id: cmd.id, transport: t.name }));
       });
       socket.on("connect_error", (err) => out({ type: "connect_error", id: cmd.id, message: err.message, data: encode(err.data === undefined ? null : err.data) }));
       socket.on("disconnect", (reason) => out({ type: "disconnect", id: cmd.id, reason }));

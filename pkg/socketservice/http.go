@@ -3,13 +3,16 @@ package socketservice
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"net"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/socketfx/socketfx/internal/clientdist"
+	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
 // clientFile matches the browser client bundles Node's socket.io serves.
@@ -52,7 +55,86 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(g, r)
 		return
 	}
+	if hr, ok := h.(requestHandler); ok {
+		s.polls.serve(hr, w, r)
+		return
+	}
 	h.ServeHTTP(w, r)
+}
+
+// requestHandler is the engine's entry point for non-upgrade requests.
+type requestHandler interface {
+	HandleRequest(*types.HttpContext)
+}
+
+// pollSet serves long-polling requests with a context socketfx controls.
+//
+// The engine wraps each request in a types.HttpContext whose watcher
+// goroutine reads a field (Cleanup) that the polling transport writes on the
+// request goroutine, with nothing ordering the two: every poll a client
+// abandons is a data race. The engine also leaves a pending poll unanswered
+// when it closes the transport (it closes its write queue before queueing
+// the CLOSE packet), relying on that same context to end the request.
+//
+// So the engine gets a context that ends only when socketfx says so: when
+// the client went away, or at Stop; and only once the transport has armed
+// the request (its "close" listener, registered after Cleanup, is
+// visible), which orders the write before the watcher's read.
+type pollSet struct {
+	mu     sync.Mutex
+	active map[*pollReq]struct{}
+}
+
+type pollReq struct {
+	hc     *types.HttpContext
+	cancel context.CancelFunc
+}
+
+func (ps *pollSet) serve(h requestHandler, w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	pr := &pollReq{hc: types.NewHttpContext(w, r.WithContext(ctx)), cancel: cancel}
+	ps.mu.Lock()
+	if ps.active == nil {
+		ps.active = map[*pollReq]struct{}{}
+	}
+	ps.active[pr] = struct{}{}
+	ps.mu.Unlock()
+	stop := context.AfterFunc(r.Context(), pr.end)
+	defer func() {
+		stop()
+		ps.mu.Lock()
+		delete(ps.active, pr)
+		ps.mu.Unlock()
+		cancel()
+	}()
+	h.HandleRequest(pr.hc)
+}
+
+// end ends the engine's view of the request once it is armed or done.
+func (pr *pollReq) end() {
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for !pr.hc.IsDone() && pr.hc.ListenerCount("close") == 0 {
+		select {
+		case <-pr.hc.Done():
+		case <-t.C:
+		}
+	}
+	pr.cancel()
+}
+
+// endAll ends every request still pending (at Stop, after the engine
+// closed, which leaves pending polls unanswered).
+func (ps *pollSet) endAll() {
+	ps.mu.Lock()
+	prs := make([]*pollReq, 0, len(ps.active))
+	for pr := range ps.active {
+		prs = append(prs, pr)
+	}
+	ps.mu.Unlock()
+	for _, pr := range prs {
+		pr.end()
+	}
 }
 
 func isWebSocketUpgrade(r *http.Request) bool {

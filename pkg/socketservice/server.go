@@ -50,6 +50,7 @@ type Server struct {
 	served   chan struct{}
 
 	conns       sync.Map // engine.Socket → *connState
+	polls       pollSet
 	reaper      *enginefix.Reaper
 	janitorStop chan struct{}
 	janitorDone chan struct{}
@@ -630,6 +631,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	// Like Node's io.close(): sockets end with "server shutting down" and
 	// no DISCONNECT packet, so clients reconnect (to another node).
 	s.io.Close(nil)
+	s.polls.endAll()
 	if err := s.wait(ctx, "run disconnect hooks"); err != nil {
 		errs = append(errs, err)
 	}
