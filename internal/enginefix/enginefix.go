@@ -11,8 +11,9 @@
 //     and unreferenced the queue is collected like any other value.
 //   - Goroutine leak: when the client closes a websocket, the transport is
 //     marked closed before the engine calls Close on it, so its write queue
-//     is never closed and its goroutine waits forever. We close the current
-//     transport's write queue when the engine connection closes.
+//     is never closed and its goroutine waits forever. Transport wraps the
+//     engine's transport constructors to close the write queue of every
+//     transport when it closes.
 //   - Timer goroutine leak: utils.SetTimeout starts a goroutine that waits
 //     on the timer or on an unbuffered stop channel, and ClearTimeout sends
 //     on that channel without blocking. A timer cleared before its goroutine
@@ -36,32 +37,27 @@ import (
 	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/queue"
+	"github.com/zishang520/socket.io/v3/pkg/types"
 	"github.com/zishang520/socket.io/v3/pkg/utils"
 )
 
-// Attach installs the transport fixes on an engine server. Call it once,
-// before the first connection.
-func Attach(eng engine.BaseServer) {
-	_ = eng.On("connection", func(args ...any) {
-		conn, ok := args[0].(engine.Socket)
-		if !ok {
-			return
-		}
-		releaseQueue(TransportQueue(conn.Transport()))
-		_ = conn.On("upgrade", func(args ...any) {
-			if t, ok := args[0].(transports.Transport); ok {
-				releaseQueue(TransportQueue(t))
-			}
-		})
-		_ = conn.Once("close", func(...any) {
-			// The engine emits close while it holds its own state; closing
-			// the queue from here would wait on nothing, but stay out of
-			// its way all the same.
-			if q := TransportQueue(conn.Transport()); q != nil {
-				go q.TryClose()
-			}
-		})
-	})
+// Transport wraps an engine transport constructor so that every transport
+// it makes (the first one, an upgrade, an upgrade probe that never
+// completes) has its queue's finalizer cleared, and its write queue closed
+// when the transport closes, however it closes.
+func Transport(c transports.TransportCtor) transports.TransportCtor {
+	return transportCtor{c}
+}
+
+type transportCtor struct{ transports.TransportCtor }
+
+func (c transportCtor) New(ctx *types.HttpContext) transports.Transport {
+	t := c.TransportCtor.New(ctx)
+	if q := TransportQueue(t); q != nil {
+		releaseQueue(q)
+		_ = t.Once("close", func(...any) { q.TryClose() })
+	}
+	return t
 }
 
 // ReleaseSocket clears the finalizer of a socket's task queue. The engine

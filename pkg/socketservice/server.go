@@ -118,7 +118,6 @@ func (s *Server) Start(ctx context.Context) error {
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	s.io = socket.NewServer(nil, s.engineOptions())
 	s.engine = s.io.ServeHandler(nil)
-	enginefix.Attach(s.io.Engine())
 	s.reaper = enginefix.NewReaper(50 * time.Millisecond)
 	s.janitorStop, s.janitorDone = make(chan struct{}), make(chan struct{})
 	go s.janitor(s.janitorStop, s.janitorDone)
@@ -210,7 +209,7 @@ func (s *Server) engineOptions() *socket.ServerOptions {
 	opts.SetConnectTimeout(c.ConnectTimeout)
 	ts := types.NewSet[transports.TransportCtor]()
 	for _, name := range c.Transports {
-		ts.Add(transports.Transports()[name])
+		ts.Add(enginefix.Transport(transports.Transports()[name]))
 	}
 	opts.SetTransports(ts)
 	if c.CORS != nil {
