@@ -15,7 +15,8 @@ type Message struct {
 	// Event is the full event name, including any group prefix.
 	Event string
 	// Args are the event's arguments as decoded from the wire (map[string]any,
-	// []any, float64, string, bool, nil, or binary), without the ack.
+	// []any, float64, string, bool, nil, or []byte for binary), without the
+	// ack.
 	Args []any
 	// WantsAck reports whether the client asked for an acknowledgement.
 	WantsAck bool
@@ -37,6 +38,11 @@ type Middleware func(next HandlerFunc) HandlerFunc
 // error becomes a VALIDATION_PAYLOAD_ERROR ack (an *Error returned as it is
 // keeps its code).
 type Validator interface{ Validate() error }
+
+// Args is a result that a handler with WithRawResponse acks as several
+// arguments (the client's ack callback receives them positionally). Without
+// WithRawResponse it is sent as one array.
+type Args []any
 
 // NoReply is the result type for handlers with nothing to answer; the ack
 // data is null.

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/socketfx/socketfx/internal/decode"
 	"github.com/socketfx/socketfx/internal/enginefix"
 	"github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/engine/v3/transports"
@@ -463,7 +464,7 @@ func (w *Socket) onEvent(args ...any) {
 	event, _ := firstString(args)
 	msg := &Message{Event: event, WantsAck: ack != nil}
 	if len(args) > 0 {
-		msg.Args = args[1:]
+		msg.Args, _ = decode.Normalize(args[1:]).([]any)
 	}
 	st := &eventState{socket: w, msg: msg, ack: ack}
 	if w.svc != nil {
@@ -575,7 +576,9 @@ func (w *Socket) respond(st *eventState, out any, err error) {
 		cfg = &st.route.config
 	}
 	if st.ack != nil {
-		if cfg != nil && cfg.raw {
+		if many, ok := out.(Args); ok && cfg != nil && cfg.raw {
+			st.ack(many, nil)
+		} else if cfg != nil && cfg.raw {
 			st.ack([]any{out}, nil)
 		} else {
 			st.ack([]any{map[string]any{"status": "ok", "data": out}}, nil)

@@ -1,0 +1,45 @@
+# socketfx — run `make run` for the demo and `make test` for everything.
+SHELL   := /bin/bash
+GO      ?= go
+INTEROP := interop
+DIST    := internal/clientdist/dist
+CLIENT  := $(INTEROP)/node_modules/socket.io-client
+CLIENT_FILES := socket.io.js socket.io.js.map socket.io.min.js socket.io.min.js.map \
+	socket.io.esm.min.js socket.io.esm.min.js.map socket.io.msgpack.min.js socket.io.msgpack.min.js.map
+TEST_FLAGS ?= -race -count=1 -timeout 20m
+
+.PHONY: all deps client run test vet bench clean
+
+all: test
+
+# The locked npm packages: the official client for interop specs and the
+# browser bundle the server embeds.
+deps: $(INTEROP)/node_modules/.package-lock.json
+
+$(INTEROP)/node_modules/.package-lock.json: $(INTEROP)/package.json $(INTEROP)/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+	  echo "make: Node.js 18+ and npm are required (Debian: apt-get install nodejs npm)"; exit 1; }
+	cd $(INTEROP) && npm ci --no-audit --no-fund
+	@touch $@
+
+# Copy the browser client (socket.io-client@4 dist files) into the tree the
+# server embeds. The copies are ignored by git.
+client: deps
+	@for f in $(CLIENT_FILES); do cp $(CLIENT)/dist/$$f $(DIST)/$$f; done
+	@cp $(CLIENT)/package.json $(DIST)/package.json
+
+run: client
+	$(GO) run ./cmd/socketfx-demo
+
+vet: client
+	$(GO) vet ./...
+
+test: vet
+	$(GO) test $(TEST_FLAGS) ./...
+
+bench: client
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/socketservice/
+
+clean:
+	rm -rf $(INTEROP)/node_modules
+	@for f in $(CLIENT_FILES) package.json; do rm -f $(DIST)/$$f; done

@@ -1,0 +1,201 @@
+package demo_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/socketfx/socketfx/internal/demo"
+	"github.com/socketfx/socketfx/internal/nodeclient"
+	"github.com/socketfx/socketfx/pkg/testing/sockettest"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxtest"
+	"go.uber.org/goleak"
+)
+
+func ctxT() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	time.AfterFunc(6*time.Second, cancel)
+	return ctx
+}
+
+var _ = Describe("the demo app", func() {
+	var base string
+	BeforeEach(func() {
+		before := goleak.IgnoreCurrent()
+		DeferCleanup(func() { Eventually(func() error { return goleak.Find(before) }).Should(Succeed()) })
+		var h *demo.HTTPServer
+		app := fxtest.New(GinkgoT(),
+			demo.Module,
+			fx.Supply(demo.Config{Addr: "127.0.0.1:0"}, slog.New(slog.NewTextHandler(GinkgoWriter, nil))),
+			fx.Populate(&h),
+			fx.NopLogger,
+		)
+		app.RequireStart()
+		DeferCleanup(app.RequireStop)
+		base = h.URL()
+	})
+
+	get := func(path string) (int, string, string) {
+		res, err := http.Get(base + path)
+		Expect(err).NotTo(HaveOccurred())
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		Expect(err).NotTo(HaveOccurred())
+		return res.StatusCode, res.Header.Get("Content-Type"), string(b)
+	}
+	post := func(path, body string) int {
+		res, err := http.Post(base+path, "application/json", strings.NewReader(body))
+		Expect(err).NotTo(HaveOccurred())
+		res.Body.Close()
+		return res.StatusCode
+	}
+
+	It("serves /healthz, the chat page, and the embedded browser client", func() {
+		code, _, _ := get("/healthz")
+		Expect(code).To(Equal(http.StatusOK))
+		code, ctype, body := get("/")
+		Expect(code).To(Equal(http.StatusOK))
+		Expect(ctype).To(HavePrefix("text/html"))
+		Expect(body).To(ContainSubstring(`<script src="/socket.io/socket.io.js">`))
+		code, ctype, body = get("/socket.io/socket.io.js")
+		Expect(code).To(Equal(http.StatusOK), "run `make client` to embed the browser client: %s", body)
+		Expect(ctype).To(HavePrefix("application/javascript"))
+		Expect(body).To(ContainSubstring("Socket.IO"))
+		code, _, _ = get("/socket.io/socket.io.min.js")
+		Expect(code).To(Equal(http.StatusOK))
+		code, ctype, _ = get("/socket.io/socket.io.min.js.map")
+		Expect(code).To(Equal(http.StatusOK))
+		Expect(ctype).To(HavePrefix("application/json"))
+	})
+
+	Describe("with the Go test client", func() {
+		It("refuses /chat without a name", func() {
+			_, err := sockettest.Connect(ctxT(), base, "/chat")
+			Expect(err).To(MatchError(&sockettest.ConnectError{Message: "unauthorized", Data: map[string]any{"code": "UNAUTHORIZED"}}))
+		})
+
+		It("joins rooms, acks messages and relays them to the rest of the room", func() {
+			ann, err := sockettest.Connect(ctxT(), base, "/chat", sockettest.WithAuth(map[string]any{"name": "ann"}))
+			Expect(err).NotTo(HaveOccurred())
+			defer ann.Close()
+			bob, err := sockettest.Connect(ctxT(), base, "/chat", sockettest.WithAuth(map[string]any{"name": "bob"}))
+			Expect(err).NotTo(HaveOccurred())
+			defer bob.Close()
+			eve, err := sockettest.Connect(ctxT(), base, "/chat", sockettest.WithAuth(map[string]any{"name": "eve"}))
+			Expect(err).NotTo(HaveOccurred())
+			defer eve.Close()
+
+			var joined demo.JoinReply
+			Expect(ann.Call(ctxT(), "chat:join", demo.JoinRequest{Room: "go"}, &joined)).To(Succeed())
+			Expect(joined).To(Equal(demo.JoinReply{Room: "go"}))
+			Expect(bob.Call(ctxT(), "chat:join", demo.JoinRequest{Room: "go"}, nil)).To(Succeed())
+
+			var sent demo.Message
+			Expect(ann.Call(ctxT(), "chat:message", demo.MessageRequest{Room: "go", Text: "hello"}, &sent)).To(Succeed())
+			Expect(sent.ID).NotTo(BeEmpty())
+			Expect(sent).To(Equal(demo.Message{ID: sent.ID, Room: "go", From: "ann", Text: "hello"}))
+
+			ev, err := bob.Next(ctxT())
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ev).To(Equal(sockettest.Event{Name: "chat:message", Args: []any{map[string]any{"id": sent.ID, "room": "go", "from": "ann", "text": "hello"}}}))
+			Consistently(ann.Events, "100ms").Should(BeEmpty())
+			Expect(eve.Events()).To(BeEmpty())
+		})
+
+		It("answers an empty message with VALIDATION_PAYLOAD_ERROR", func() {
+			ann, err := sockettest.Connect(ctxT(), base, "/chat", sockettest.WithAuth(map[string]any{"name": "ann"}))
+			Expect(err).NotTo(HaveOccurred())
+			defer ann.Close()
+			err = ann.Call(ctxT(), "chat:message", demo.MessageRequest{Room: "go", Text: ""}, nil)
+			Expect(err).To(MatchError(&sockettest.AckError{Code: "VALIDATION_PAYLOAD_ERROR", Message: "text must not be empty"}))
+			err = ann.Call(ctxT(), "chat:join", map[string]any{"room": 7}, nil)
+			Expect(err).To(BeAssignableToTypeOf(&sockettest.AckError{}))
+			Expect(err.(*sockettest.AckError).Code).To(Equal("VALIDATION_PAYLOAD_ERROR"))
+		})
+
+		It("serves dynamic tenant namespaces", func() {
+			t, err := sockettest.Connect(ctxT(), base, "/tenant-42")
+			Expect(err).NotTo(HaveOccurred())
+			defer t.Close()
+			var out map[string]string
+			Expect(t.Call(ctxT(), "whoami", nil, &out)).To(Succeed())
+			Expect(out).To(Equal(map[string]string{"namespace": "/tenant-42"}))
+		})
+
+		It("pushes POST /api/notify to a room, and rejects bad JSON", func() {
+			ann, err := sockettest.Connect(ctxT(), base, "/chat", sockettest.WithAuth(map[string]any{"name": "ann"}))
+			Expect(err).NotTo(HaveOccurred())
+			defer ann.Close()
+			Expect(ann.Call(ctxT(), "chat:join", demo.JoinRequest{Room: "ops"}, nil)).To(Succeed())
+			Expect(post("/api/notify", `{"room":"ops","event":"deploy","data":{"version":"1.2"}}`)).To(Equal(http.StatusAccepted))
+			ev, err := ann.Next(ctxT())
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ev).To(Equal(sockettest.Event{Name: "deploy", Args: []any{map[string]any{"version": "1.2"}}}))
+			Expect(post("/api/notify", `{"room":`)).To(Equal(http.StatusBadRequest))
+			Expect(post("/api/notify", `{"event":"x"}`)).To(Equal(http.StatusBadRequest))
+		})
+	})
+
+	Describe("with the official Node client", func() {
+		var d *nodeclient.Driver
+		BeforeEach(func() {
+			var err error
+			d, err = nodeclient.Start()
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(d.Close)
+		})
+		waitFor := func(typ, id string, n int) []nodeclient.Report {
+			EventuallyWithOffset(1, func() []nodeclient.Report { return d.Find(typ, id) }).Should(HaveLen(n), func() string {
+				return fmt.Sprintf("reports: %v\nstderr: %s", d.Reports(), d.Stderr())
+			})
+			return d.Find(typ, id)
+		}
+
+		It("runs the whole chat flow", func() {
+			d.Send(map[string]any{"op": "connect", "id": "anon", "url": base + "/chat"})
+			rej := waitFor("connect_error", "anon", 1)[0]
+			Expect(rej).To(HaveKeyWithValue("message", "unauthorized"))
+			Expect(rej).To(HaveKeyWithValue("data", map[string]any{"code": "UNAUTHORIZED"}))
+
+			for _, who := range []string{"ann", "bob"} {
+				d.Send(map[string]any{"op": "connect", "id": who, "url": base + "/chat", "opts": map[string]any{"auth": map[string]any{"name": who}}})
+				waitFor("connect", who, 1)
+			}
+			d.Send(map[string]any{"op": "emit", "id": "ann", "event": "chat:join", "args": []any{map[string]any{"room": "js"}}, "ack": true, "seq": 1})
+			d.Send(map[string]any{"op": "emit", "id": "bob", "event": "chat:join", "args": []any{map[string]any{"room": "js"}}, "ack": true, "seq": 2})
+			Expect(waitFor("ack", "ann", 1)[0]["args"]).To(Equal([]any{map[string]any{"status": "ok", "data": map[string]any{"room": "js"}}}))
+			waitFor("ack", "bob", 1)
+
+			d.Send(map[string]any{"op": "emit", "id": "ann", "event": "chat:message", "args": []any{map[string]any{"room": "js", "text": "hi from node"}}, "ack": true, "seq": 3})
+			acks := waitFor("ack", "ann", 2)
+			env := acks[1]["args"].([]any)[0].(map[string]any)
+			Expect(env).To(HaveKeyWithValue("status", "ok"))
+			data := env["data"].(map[string]any)
+			Expect(data).To(And(HaveKeyWithValue("room", "js"), HaveKeyWithValue("from", "ann"), HaveKeyWithValue("text", "hi from node"), HaveKey("id")))
+			Expect(waitFor("event", "bob", 1)[0]).To(And(HaveKeyWithValue("event", "chat:message"), HaveKeyWithValue("args", []any{data})))
+			Expect(d.Events("ann")).To(BeEmpty())
+
+			d.Send(map[string]any{"op": "emit", "id": "ann", "event": "chat:message", "args": []any{map[string]any{"room": "js", "text": ""}}, "ack": true, "seq": 4})
+			acks = waitFor("ack", "ann", 3)
+			Expect(acks[2]["args"].([]any)[0]).To(HaveKeyWithValue("error", HaveKeyWithValue("code", "VALIDATION_PAYLOAD_ERROR")))
+
+			d.Send(map[string]any{"op": "connect", "id": "t", "url": base + "/tenant-7"})
+			waitFor("connect", "t", 1)
+			d.Send(map[string]any{"op": "emit", "id": "t", "event": "whoami", "ack": true, "seq": 5})
+			Expect(waitFor("ack", "t", 1)[0]["args"]).To(Equal([]any{map[string]any{"status": "ok", "data": map[string]any{"namespace": "/tenant-7"}}}))
+
+			Expect(post("/api/notify", `{"room":"js","event":"news","data":[1,2]}`)).To(Equal(http.StatusAccepted))
+			Eventually(func() []nodeclient.Report { return d.Events("ann") }).Should(ContainElement(HaveKeyWithValue("args", []any{[]any{1.0, 2.0}})))
+			b, _ := json.Marshal(d.Events("ann"))
+			Expect(string(b)).To(ContainSubstring(`"news"`))
+		})
+	})
+})

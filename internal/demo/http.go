@@ -1,0 +1,152 @@
+package demo
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/socketfx/socketfx/pkg/socketservice"
+	"go.uber.org/fx"
+)
+
+//go:embed web/index.html
+var web embed.FS
+
+// Config is the demo's own configuration.
+type Config struct {
+	// Addr is the HTTP listen address, e.g. ":3000" or "127.0.0.1:0".
+	Addr string
+}
+
+// NotifyRequest is the body of POST /api/notify.
+type NotifyRequest struct {
+	Room  string `json:"room"`
+	Event string `json:"event"`
+	Data  any    `json:"data"`
+}
+
+// Notifier pushes events to /chat rooms from HTTP, through an injected
+// socket server handle.
+type Notifier struct {
+	chat socketservice.Namespace
+}
+
+// NewNotifier builds the handler of POST /api/notify.
+func NewNotifier(srv *socketservice.Server) *Notifier {
+	return &Notifier{chat: srv.Of("/chat")}
+}
+
+func (n *Notifier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var req NotifyRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err := dec.Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid JSON body: " + err.Error()})
+		return
+	}
+	if strings.TrimSpace(req.Room) == "" || strings.TrimSpace(req.Event) == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "room and event are required"})
+		return
+	}
+	if err := n.chat.To(req.Room).Emit(req.Event, req.Data); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "accepted"})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// NewMux routes the demo's HTTP endpoints and mounts the socket server.
+func NewMux(srv *socketservice.Server, notify *Notifier) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle(srv.Config().Path+"/", srv.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.Handle("POST /api/notify", notify)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		page, _ := web.ReadFile("web/index.html")
+		_, _ = w.Write(page)
+	})
+	return mux
+}
+
+// HTTPServer is the demo's HTTP listener.
+type HTTPServer struct {
+	srv  *http.Server
+	addr string
+	done chan struct{}
+	log  *slog.Logger
+}
+
+// Addr returns the bound address once started.
+func (h *HTTPServer) Addr() string { return h.addr }
+
+// URL returns the base URL of the running server.
+func (h *HTTPServer) URL() string {
+	host, port, _ := net.SplitHostPort(h.addr)
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// NewHTTPServer listens on cfg.Addr when the app starts and shuts down
+// gracefully when it stops.
+func NewHTTPServer(lc fx.Lifecycle, cfg Config, mux *http.ServeMux, sock *socketservice.Server, log *slog.Logger) *HTTPServer {
+	h := &HTTPServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, log: log}
+	lc.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			ln, err := net.Listen("tcp", cfg.Addr)
+			if err != nil {
+				return fmt.Errorf("demo: listen on %s: %w", cfg.Addr, err)
+			}
+			h.addr = ln.Addr().String()
+			h.done = make(chan struct{})
+			go func() {
+				defer close(h.done)
+				if err := h.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					h.log.Error("demo: http server failed", "error", err)
+				}
+			}()
+			h.log.Info("demo: listening", "url", h.URL())
+			return nil
+		},
+		OnStop: func(ctx context.Context) error {
+			// Stop the socket server first (it ends long polls and
+			// disconnects clients), so that Shutdown finds idle requests.
+			stopErr := sock.Stop(ctx)
+			// A request may still hold Shutdown: bound it, then close.
+			sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			defer cancel()
+			if err := h.srv.Shutdown(sctx); err != nil {
+				_ = h.srv.Close()
+			}
+			<-h.done
+			return stopErr
+		},
+	})
+	return h
+}
+
+// Module is the whole demo app but its Config and logger.
+var Module = fx.Module("demo",
+	socketservice.Module,
+	fx.Supply(socketservice.Config{CORS: &socketservice.CORSConfig{Origins: []string{"*"}}}),
+	socketservice.AsService(NewChat),
+	socketservice.AsService(NewTenants),
+	fx.Provide(NewNotifier, NewMux, NewHTTPServer),
+	fx.Invoke(func(*HTTPServer) {}),
+)
