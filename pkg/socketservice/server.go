@@ -372,7 +372,7 @@ func (s *Server) onConnection(raw *socket.Socket) {
 		return
 	}
 	w := v.(*Socket)
-	w.connected.Store(true)
+	w.markConnected()
 	s.counter(w.nsp).Add(1)
 	raw.OnAny(w.onEvent)
 	_ = raw.On("disconnect", func(args ...any) {

@@ -25,8 +25,9 @@ type Service interface {
 }
 
 // ConnectHook runs for each socket before its client is told it is
-// connected. It may join rooms, set data, and emit (the client receives
-// those events right after connecting). A non-nil error rejects the
+// connected. It may join rooms, set data, and emit: emits are held and sent
+// right after the CONNECT packet (EmitWithAck must wait for a handler). A
+// non-nil error rejects the
 // connection: the client gets connect_error with the error's message and
 // {code, …} as data, and no disconnect hook runs.
 type ConnectHook func(ctx context.Context, s *Socket) error

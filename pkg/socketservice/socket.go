@@ -63,10 +63,12 @@ type Socket struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 
-	emitMu       sync.Mutex   // the engine's per-socket emit flags are not goroutine-safe
-	gone         atomic.Bool  // set on disconnect or rejected handshake
-	orphaned     atomic.Bool  // its connection closed before the engine recorded it
-	connected    atomic.Bool  // onConnection ran
+	emitMu       sync.Mutex  // the engine's per-socket emit flags are not goroutine-safe
+	gone         atomic.Bool // set on disconnect or rejected handshake
+	orphaned     atomic.Bool // its connection closed before the engine recorded it
+	connected    atomic.Bool // onConnection ran
+	earlyMu      sync.Mutex
+	early        [][]any      // emits held until connected
 	connClosedAt atomic.Int64 // unix nanos when its connection closed, 0 while open
 
 	valMu  sync.RWMutex
@@ -106,9 +108,38 @@ func (s *Socket) Emit(event string, args ...any) error {
 	if err := s.checkEmit(event); err != nil {
 		return err
 	}
+	if !s.connected.Load() && s.holdEarly(event, args) {
+		return nil
+	}
 	s.emitMu.Lock()
 	defer s.emitMu.Unlock()
 	return s.raw.Emit(event, args...)
+}
+
+// holdEarly keeps an emit made during the handshake (in a connect hook)
+// until the CONNECT packet is out, so the wire shows CONNECT first, as with
+// Node's "connection" handlers. It reports false once connected.
+func (s *Socket) holdEarly(event string, args []any) bool {
+	s.earlyMu.Lock()
+	defer s.earlyMu.Unlock()
+	if s.connected.Load() {
+		return false
+	}
+	s.early = append(s.early, append([]any{event}, args...))
+	return true
+}
+
+// markConnected sends the held emits, then lets emits through directly.
+func (s *Socket) markConnected() {
+	s.earlyMu.Lock()
+	defer s.earlyMu.Unlock()
+	s.emitMu.Lock()
+	for _, e := range s.early {
+		_ = s.raw.Emit(e[0].(string), e[1:]...)
+	}
+	s.emitMu.Unlock()
+	s.early = nil
+	s.connected.Store(true)
 }
 
 // EmitWithAck sends an event and waits for the client's acknowledgement,
@@ -117,6 +148,9 @@ func (s *Socket) Emit(event string, args ...any) error {
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]any, error) {
 	if err := s.checkEmit(event); err != nil {
 		return nil, err
+	}
+	if !s.connected.Load() {
+		return nil, fmt.Errorf("socketservice: EmitWithAck %q: the socket is not connected yet (connect hooks run before)", event)
 	}
 	timeout := ackTimeout(ctx)
 	type reply struct {
