@@ -168,6 +168,7 @@ func timerStop(t *utils.Timer) chan struct{} {
 // owns one goroutine, from NewReaper to Close.
 type Reaper struct {
 	mu      sync.Mutex
+	closed  bool
 	pending []reapEntry
 	stop    chan struct{}
 	done    chan struct{}
@@ -178,8 +179,13 @@ type reapEntry struct {
 	until time.Time
 }
 
-// reapFor is how long a cleared timer's goroutine is given to show up.
-const reapFor = 2 * time.Second
+// reapFor is how long a cleared timer's goroutine is given to show up;
+// drainFor bounds the extra passes at Close, drainStep spaces them.
+const (
+	reapFor   = 2 * time.Second
+	drainFor  = 50 * time.Millisecond
+	drainStep = 5 * time.Millisecond
+)
 
 // NewReaper starts a reaper that retries every interval.
 func NewReaper(interval time.Duration) *Reaper {
@@ -195,7 +201,15 @@ func (r *Reaper) Add(timers ...*utils.Timer) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, t := range timers {
-		if ch := timerStop(t); ch != nil {
+		ch := timerStop(t)
+		switch {
+		case ch == nil:
+		case r.closed:
+			select { // one last try
+			case ch <- struct{}{}:
+			default:
+			}
+		default:
 			r.pending = append(r.pending, reapEntry{ch: ch, until: until})
 		}
 	}
@@ -208,6 +222,12 @@ func (r *Reaper) loop(interval time.Duration) {
 	for {
 		select {
 		case <-r.stop:
+			// Timers handed over just now may belong to goroutines that
+			// have not parked yet: keep trying a little longer.
+			end := time.Now().Add(drainFor)
+			for time.Now().Before(end) && r.pass(false) > 0 {
+				time.Sleep(drainStep)
+			}
 			r.pass(true)
 			return
 		case <-t.C:
@@ -216,10 +236,14 @@ func (r *Reaper) loop(interval time.Duration) {
 	}
 }
 
-func (r *Reaper) pass(final bool) {
+// pass tries every pending timer once and returns how many remain.
+func (r *Reaper) pass(final bool) int {
 	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if final {
+		r.closed = true
+	}
 	keep := r.pending[:0]
 	for _, e := range r.pending {
 		select {
@@ -233,6 +257,7 @@ func (r *Reaper) pass(final bool) {
 	}
 	clear(r.pending[len(keep):])
 	r.pending = keep
+	return len(keep)
 }
 
 // Close makes a last pass and stops the reaper's goroutine.

@@ -59,12 +59,12 @@ func (s *Server) onEngineConnection(args ...any) {
 		}
 	})
 	_ = conn.Once("close", func(...any) {
-		s.conns.Delete(conn)
 		cs.endAll()
 		// The socket.io client, whose listener was added first, has
 		// cleared its timer by now, and the engine its ping timers.
 		s.reaper.Add(cs.takeTimer())
 		s.reaper.Add(enginefix.ConnTimers(conn)...)
+		s.conns.Delete(conn)
 	})
 }
 

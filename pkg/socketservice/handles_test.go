@@ -95,7 +95,7 @@ var _ = Describe("namespace handles", func() {
 		all, err := ns.FetchSockets(ctxT())
 		Expect(err).NotTo(HaveOccurred())
 		Expect(all).To(HaveLen(2))
-		Expect(ns.Count()).To(Equal(2))
+		Eventually(ns.Count).Should(Equal(2))
 
 		Expect(ns.In(a.ID()).SocketsLeave("vip")).To(Succeed())
 		socks, err = ns.In("vip").FetchSockets(ctxT())

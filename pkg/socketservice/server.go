@@ -634,6 +634,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	// no DISCONNECT packet, so clients reconnect (to another node).
 	s.io.Close(nil)
 	s.polls.endAll()
+	if err := s.waitConnsClosed(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	if err := s.wait(ctx, "run disconnect hooks"); err != nil {
 		errs = append(errs, err)
 	}
@@ -682,6 +685,28 @@ func (s *Server) flushWrites(ctx context.Context) error {
 		case <-t.C:
 		case <-sctx.Done():
 			return fmt.Errorf("socketservice: stop: flush writes: %w", sctx.Err())
+		}
+	}
+}
+
+// waitConnsClosed waits until the engine has closed every connection (and
+// our close listeners have run), so that nothing is handed to the reaper
+// after it stopped.
+func (s *Server) waitConnsClosed(ctx context.Context) error {
+	sctx, cancel := s.stageContext(ctx)
+	defer cancel()
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		open := false
+		s.conns.Range(func(_, _ any) bool { open = true; return false })
+		if !open {
+			return nil
+		}
+		select {
+		case <-t.C:
+		case <-sctx.Done():
+			return fmt.Errorf("socketservice: stop: close connections: %w", sctx.Err())
 		}
 	}
 }

@@ -1,0 +1,114 @@
+package socketservice_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/socketfx/socketfx/pkg/socketservice"
+	"github.com/socketfx/socketfx/pkg/testing/sockettest"
+	"github.com/zishang520/socket.io/servers/socket/v3"
+)
+
+// Echo-with-ack round trips over loopback websocket, measured in the same
+// run for a socketfx typed handler and a bare zishang520 handler. Both use
+// the same Go client. See docs/benchmarks.md.
+//
+//	make bench   (go test -run '^$' -bench . -benchmem -count 5 ./pkg/socketservice/)
+
+type benchIn struct {
+	Text string `json:"text"`
+	N    int    `json:"n"`
+}
+
+type benchEcho struct{}
+
+func (benchEcho) Register(r *socketservice.Router) {
+	r.Namespace("/")
+	r.Handle("echo", socketservice.Typed(func(ctx context.Context, in benchIn) (benchIn, error) { return in, nil }))
+}
+
+func socketfxURL(b *testing.B) string {
+	return sockettest.NewServer(b, socketservice.AsService(func() benchEcho { return benchEcho{} })).URL
+}
+
+func bareURL(b *testing.B) string {
+	io := socket.NewServer(nil, nil)
+	_ = io.On("connection", func(args ...any) {
+		s := args[0].(*socket.Socket)
+		_ = s.On("echo", func(args ...any) {
+			ack := args[len(args)-1].(socket.Ack)
+			ack(args[:len(args)-1], nil)
+		})
+	})
+	hs := httptest.NewServer(io.ServeHandler(nil))
+	b.Cleanup(func() { io.Close(nil); hs.Close() })
+	return hs.URL
+}
+
+// dial connects, retrying: the bare engine loses a CONNECT that arrives
+// before it attached the socket.io layer (socketfx works around that race;
+// see docs/engine.md), and the benchmark measures round trips, not dials.
+func dial(b *testing.B, url string) *sockettest.Client {
+	var err error
+	for i := 0; i < 5; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		c, e := sockettest.Connect(ctx, url, "/")
+		cancel()
+		if e == nil {
+			return c
+		}
+		err = e
+	}
+	b.Fatal(err)
+	return nil
+}
+
+func roundTrips(b *testing.B, url string) {
+	c := dial(b, url)
+	defer c.Close()
+	in := map[string]any{"text": "hello", "n": 1}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.EmitWithAck(ctx, "echo", in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func parallelRoundTrips(b *testing.B, url string) {
+	var clients []*sockettest.Client
+	for i := 0; i < 8; i++ {
+		c := dial(b, url)
+		defer c.Close()
+		clients = append(clients, c)
+	}
+	var next atomic.Int64
+	in := map[string]any{"text": "hello", "n": 1}
+	b.ReportAllocs()
+	b.SetParallelism(4) // 8 goroutines on 2 cores
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c := clients[int(next.Add(1)-1)%len(clients)]
+		for pb.Next() {
+			if _, err := c.EmitWithAck(context.Background(), "echo", in); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkEchoAck(b *testing.B) {
+	b.Run("socketfx", func(b *testing.B) { roundTrips(b, socketfxURL(b)) })
+	b.Run("bare", func(b *testing.B) { roundTrips(b, bareURL(b)) })
+}
+
+func BenchmarkEchoAckParallel(b *testing.B) {
+	b.Run("socketfx", func(b *testing.B) { parallelRoundTrips(b, socketfxURL(b)) })
+	b.Run("bare", func(b *testing.B) { parallelRoundTrips(b, bareURL(b)) })
+}
