@@ -1,6 +1,9 @@
 package socketservice
 
 import (
+	"bytes"
+	"encoding/json"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,7 +58,7 @@ func (s *Server) onEngineConnection(args ...any) {
 			return
 		}
 		if p, ok := args[0].(*packet.Packet); ok && p != nil && p.Type == packet.MESSAGE {
-			cs.onMessage(p)
+			cs.onMessage(s, p)
 		}
 	})
 	_ = conn.Once("close", func(...any) {
@@ -140,7 +143,7 @@ func (cs *connState) takeTimer() *utils.Timer {
 }
 
 // onMessage runs on the connection's reader for every Socket.IO packet.
-func (cs *connState) onMessage(p *packet.Packet) {
+func (cs *connState) onMessage(s *Server, p *packet.Packet) {
 	d, ok := p.Data.(interface{ Bytes() []byte })
 	if !ok {
 		return // binary attachment
@@ -150,6 +153,9 @@ func (cs *connState) onMessage(p *packet.Packet) {
 		return // CONNECT
 	}
 	nsp := packetNamespace(b[1:])
+	if b[0] == '3' {
+		s.takeAck(b[1:])
+	}
 	if b[0] == '1' {
 		cs.mu.Lock()
 		if cs.left == nil {
@@ -172,6 +178,36 @@ func (cs *connState) onMessage(p *packet.Packet) {
 		}
 		t.Stop()
 	}
+}
+
+// takeAck delivers a text ACK packet ("3[/nsp,]<id>[…]") for one of
+// socketfx's own ack ids straight from the connection's reader, so that a
+// handler waiting for its own client's ack does not wait for the socket's
+// queue, which it holds.
+func (s *Server) takeAck(b []byte) {
+	if len(b) > 0 && b[0] == '/' {
+		i := bytes.IndexByte(b, ',')
+		if i < 0 {
+			return
+		}
+		b = b[i+1:]
+	}
+	j := 0
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		j++
+	}
+	id, err := strconv.ParseUint(string(b[:j]), 10, 64)
+	if err != nil || id <= ackBase {
+		return
+	}
+	if _, ok := s.acks.Load(id); !ok {
+		return
+	}
+	var args []any
+	if json.Unmarshal(b[j:], &args) != nil {
+		return // let the engine deal with it
+	}
+	s.deliverAck(id, args)
 }
 
 // packetNamespace reads the namespace of a Socket.IO packet after its type

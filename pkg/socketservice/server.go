@@ -51,6 +51,8 @@ type Server struct {
 	served   chan struct{}
 
 	conns       sync.Map // engine.Socket → *connState
+	acks        sync.Map // ack id → *pendingAck, for Socket.EmitWithAck
+	ackSeq      atomic.Uint64
 	polls       pollSet
 	reaper      *enginefix.Reaper
 	janitorStop chan struct{}

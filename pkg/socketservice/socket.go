@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/socketfx/socketfx/internal/decode"
+	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 )
 
@@ -143,8 +145,12 @@ func (s *Socket) markConnected() {
 }
 
 // EmitWithAck sends an event and waits for the client's acknowledgement,
-// until ctx is done or, when ctx has no deadline, for the server's default
-// ack timeout. It returns the arguments the client acked with.
+// until ctx is done or, when ctx has no deadline, for DefaultAckTimeout. It
+// returns the arguments the client acked with. A handler may call it on its
+// own socket: text acks are taken off the wire as they arrive, without
+// waiting for the socket's queue (which the handler holds); a binary ack
+// goes through the engine and reaches a handler waiting on its own socket
+// only after it returned (the wait then times out).
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]any, error) {
 	if err := s.checkEmit(event); err != nil {
 		return nil, err
@@ -152,26 +158,58 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]
 	if !s.connected.Load() {
 		return nil, fmt.Errorf("socketservice: EmitWithAck %q: the socket is not connected yet (connect hooks run before)", event)
 	}
-	timeout := ackTimeout(ctx)
-	type reply struct {
-		args []any
-		err  error
-	}
-	done := make(chan reply, 1)
+	id := ackBase + s.srv.ackSeq.Add(1)
+	p := &pendingAck{raw: s.raw, id: id, done: make(chan []any, 1)}
+	s.srv.acks.Store(id, p)
+	s.raw.Acks().Store(id, func(a []any, _ error) { s.srv.deliverAck(id, a) })
+	defer func() {
+		s.srv.acks.Delete(id)
+		s.raw.Acks().Delete(id)
+	}()
+	packet := &parser.Packet{Type: parser.EVENT, Nsp: s.nsp, Id: &id, Data: append([]any{event}, args...)}
 	s.emitMu.Lock()
-	s.raw.Timeout(timeout).EmitWithAck(event, args...)(func(a []any, err error) {
-		done <- reply{a, err}
-	})
+	if s.raw.Conn().ReadyState() != "open" {
+		s.emitMu.Unlock()
+		return nil, ErrDisconnected
+	}
+	s.raw.Client().WriteToEngine(s.srv.io.Encoder().Encode(packet), &socket.WriteOptions{})
 	s.emitMu.Unlock()
+
+	t := time.NewTimer(ackTimeout(ctx))
+	defer t.Stop()
 	select {
-	case r := <-done:
-		if r.err != nil {
-			return nil, fmt.Errorf("socketservice: emit %q to %s: %w", event, s.ID(), context.DeadlineExceeded)
-		}
-		return r.args, nil
+	case a := <-p.done:
+		return a, nil
+	case <-t.C:
+		return nil, fmt.Errorf("socketservice: emit %q to %s: no ack: %w", event, s.ID(), context.DeadlineExceeded)
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// ackBase starts socketfx's ack ids far above the engine's own (which count
+// from 0 per namespace), below 2^53 so JavaScript clients keep them exact.
+const ackBase = 1 << 50
+
+// pendingAck is an EmitWithAck waiting for its answer.
+type pendingAck struct {
+	raw  *socket.Socket
+	id   uint64
+	done chan []any
+}
+
+// deliverAck hands an ack to its waiter, once, from whichever path saw it
+// first: the connection's reader (text acks) or the engine (binary acks).
+func (srv *Server) deliverAck(id uint64, args []any) bool {
+	v, ok := srv.acks.LoadAndDelete(id)
+	if !ok {
+		return false
+	}
+	p := v.(*pendingAck)
+	p.raw.Acks().Delete(id)
+	a, _ := decode.Normalize(args).([]any)
+	p.done <- a
+	return true
 }
 
 func (s *Socket) checkEmit(event string) error {
