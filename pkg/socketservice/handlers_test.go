@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -300,3 +301,25 @@ var _ = Describe("registration mistakes", func() {
 type badService func(r *socketservice.Router)
 
 func (b badService) Register(r *socketservice.Router) { b(r) }
+
+var _ = Describe("config switches", func() {
+	It("shows internal error messages with ExposeErrors, for development", func() {
+		leakCheck()
+		srv := sockettest.NewServer(GinkgoT(), socketservice.AsService(newEcho),
+			fx.Decorate(func(c socketservice.Config) socketservice.Config { c.ExposeErrors = true; return c }))
+		c := connect(srv, "/echo")
+		Expect(ackErr(call(c, "fail", ""))).To(Equal(map[string]any{"code": "INTERNAL_SERVER_ERROR", "message": "db password is hunter2"}))
+	})
+
+	It("drops unknown events silently with IgnoreUnknownEvents", func() {
+		leakCheck()
+		srv := sockettest.NewServer(GinkgoT(), socketservice.AsService(newEcho),
+			fx.Decorate(func(c socketservice.Config) socketservice.Config { c.UnknownEvents = socketservice.IgnoreUnknownEvents; return c }))
+		c := connect(srv, "/echo")
+		short, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		_, err := c.EmitWithAck(short, "no-such-event")
+		Expect(err).To(MatchError(context.DeadlineExceeded))
+		Expect(okData(call(c, "ping"))).To(Equal("pong"))
+	})
+})
