@@ -314,7 +314,10 @@ var _ = Describe("config switches", func() {
 	It("drops unknown events silently with IgnoreUnknownEvents", func() {
 		leakCheck()
 		srv := sockettest.NewServer(GinkgoT(), socketservice.AsService(newEcho),
-			fx.Decorate(func(c socketservice.Config) socketservice.Config { c.UnknownEvents = socketservice.IgnoreUnknownEvents; return c }))
+			fx.Decorate(func(c socketservice.Config) socketservice.Config {
+				c.UnknownEvents = socketservice.IgnoreUnknownEvents
+				return c
+			}))
 		c := connect(srv, "/echo")
 		short, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
