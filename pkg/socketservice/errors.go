@@ -130,14 +130,6 @@ func CodeOf(err error) Code {
 	return CodeInternal
 }
 
-// ErrorPayload is the JSON shape of an error sent to a client, inside an ack
-// envelope or as connect_error data.
-type ErrorPayload struct {
-	Code    Code     `json:"code"`
-	Message string   `json:"message"`
-	Details []Detail `json:"details,omitempty"`
-}
-
 // wireError renders err for a client. Errors that are not *Error become
 // CodeInternal with a generic message unless expose is set.
 func wireError(err error, expose bool) map[string]any {

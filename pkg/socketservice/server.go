@@ -666,51 +666,45 @@ func (s *Server) Stop(ctx context.Context) error {
 // (the acks of the handlers just drained) to the network: the engine's
 // close discards what is still queued.
 func (s *Server) flushWrites(ctx context.Context) error {
-	sctx, cancel := s.stageContext(ctx)
-	defer cancel()
-	t := time.NewTicker(5 * time.Millisecond)
-	defer t.Stop()
-	for {
-		pending := false
+	return s.pollUntil(ctx, "flush writes", func() bool {
+		flushed := true
 		s.conns.Range(func(k, _ any) bool {
 			conn := k.(engine.Socket)
 			if tr := conn.Transport(); conn.ReadyState() == "open" && tr != nil && !tr.Writable() {
-				pending = true
-				return false
+				flushed = false
 			}
-			return true
+			return flushed
 		})
-		if !pending {
-			return nil
-		}
-		select {
-		case <-t.C:
-		case <-sctx.Done():
-			return fmt.Errorf("socketservice: stop: flush writes: %w", sctx.Err())
-		}
-	}
+		return flushed
+	})
 }
 
 // waitConnsClosed waits until the engine has closed every connection (and
 // our close listeners have run), so that nothing is handed to the reaper
 // after it stopped.
 func (s *Server) waitConnsClosed(ctx context.Context) error {
+	return s.pollUntil(ctx, "close connections", func() bool {
+		closed := true
+		s.conns.Range(func(_, _ any) bool { closed = false; return false })
+		return closed
+	})
+}
+
+// pollUntil checks done every 5 ms until it holds, bounded by one stop
+// stage. The engine offers no event for either condition.
+func (s *Server) pollUntil(ctx context.Context, stage string, done func() bool) error {
 	sctx, cancel := s.stageContext(ctx)
 	defer cancel()
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
-	for {
-		open := false
-		s.conns.Range(func(_, _ any) bool { open = true; return false })
-		if !open {
-			return nil
-		}
+	for !done() {
 		select {
 		case <-t.C:
 		case <-sctx.Done():
-			return fmt.Errorf("socketservice: stop: close connections: %w", sctx.Err())
+			return fmt.Errorf("socketservice: stop: %s: %w", stage, sctx.Err())
 		}
 	}
+	return nil
 }
 
 func (s *Server) stageContext(ctx context.Context) (context.Context, context.CancelFunc) {
