@@ -53,3 +53,13 @@ func LoggerFromContext(ctx context.Context) *slog.Logger {
 }
 
 type socketKey struct{}
+
+// ResponseSent reports whether the event's response (ack and declared
+// emits) has been sent, which is the case in the code after next() of every
+// middleware once the handler returned.
+func ResponseSent(ctx context.Context) bool {
+	if st, ok := ctx.Value(eventKey{}).(*eventState); ok {
+		return st.responded
+	}
+	return false
+}
