@@ -17,21 +17,27 @@ const ServicesGroup = "socketfx.services"
 // one value rather than a group.)
 type GlobalMiddleware []Middleware
 
+// GlobalConnectMiddleware runs at the handshake of every namespace, before
+// the namespace's own connection middleware (Router.UseConnect). Supply it
+// once: fx.Supply(socketservice.GlobalConnectMiddleware{…}).
+type GlobalConnectMiddleware []ConnectHook
+
 // Params are the Server's dependencies under fx.
 type Params struct {
 	fx.In
 
 	Lifecycle  fx.Lifecycle
-	Config     Config           `optional:"true"`
-	Services   []Service        `group:"socketfx.services"`
-	Middleware GlobalMiddleware `optional:"true"`
-	Logger     *slog.Logger     `optional:"true"`
+	Config     Config                  `optional:"true"`
+	Services   []Service               `group:"socketfx.services"`
+	Middleware GlobalMiddleware        `optional:"true"`
+	ConnectMW  GlobalConnectMiddleware `optional:"true"`
+	Logger     *slog.Logger            `optional:"true"`
 }
 
 // New builds the Server for fx and ties it to the app's lifecycle: it
 // starts on fx start and stops gracefully on fx stop.
 func New(p Params) (*Server, error) {
-	s, err := NewServer(p.Config, WithLogger(p.Logger), WithServices(p.Services...), WithGlobalMiddleware(p.Middleware...))
+	s, err := NewServer(p.Config, WithLogger(p.Logger), WithServices(p.Services...), WithGlobalMiddleware(p.Middleware...), WithGlobalConnectMiddleware(p.ConnectMW...))
 	if err != nil {
 		return nil, err
 	}

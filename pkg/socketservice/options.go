@@ -28,6 +28,7 @@ type handlerConfig struct {
 	concurrent bool
 	emits      []declaredEmit
 	middleware []Middleware
+	onError    []ErrorHandler
 }
 
 // WithRawResponse acks with the handler's result as it is, instead of the
@@ -81,4 +82,10 @@ func withEmit(e declaredEmit) HandlerOption {
 // group's.
 func WithMiddleware(mw ...Middleware) HandlerOption {
 	return handlerOptionFunc(func(c *handlerConfig) { c.middleware = append(c.middleware, mw...) })
+}
+
+// WithErrorHandler adds an error handler for one handler; it runs before the
+// router's and the service's (see ErrorHandler).
+func WithErrorHandler(h ErrorHandler) HandlerOption {
+	return handlerOptionFunc(func(c *handlerConfig) { c.onError = append(c.onError, h) })
 }

@@ -35,10 +35,11 @@ const (
 // Module, or with NewServer and Start/Stop. All methods are safe for
 // concurrent use.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	global   []Middleware
-	services []Service
+	cfg           Config
+	log           *slog.Logger
+	global        []Middleware
+	globalConnect []ConnectHook
+	services      []Service
 
 	mu       sync.RWMutex
 	state    serverState
@@ -89,6 +90,12 @@ func WithServices(svcs ...Service) ServerOption {
 // service, outside the services' own.
 func WithGlobalMiddleware(mw ...Middleware) ServerOption {
 	return serverOptionFunc(func(s *Server) { s.global = append(s.global, mw...) })
+}
+
+// WithGlobalConnectMiddleware adds connection middleware run at the
+// handshake of every namespace, before the namespace's own.
+func WithGlobalConnectMiddleware(h ...ConnectHook) ServerOption {
+	return serverOptionFunc(func(s *Server) { s.globalConnect = append(s.globalConnect, h...) })
 }
 
 // NewServer returns a server that is not started yet. The fx Module calls it
@@ -303,14 +310,25 @@ func (s *Server) onHandshake(raw *socket.Socket, def *serviceDef, next func(*soc
 	// A connection that closes before the handshake completes never
 	// reaches onConnection; the janitor forgets such sockets.
 	_ = raw.Conn().Once("close", func(...any) { w.connClosedAt.Store(time.Now().UnixNano()) })
-	if def == nil || len(def.connect) == 0 {
+	skipMW := raw.Recovered() && s.cfg.Recovery != nil && s.cfg.Recovery.SkipMiddlewares
+	var hooks []ConnectHook
+	if !skipMW {
+		hooks = append(hooks, s.globalConnect...)
+		if def != nil {
+			hooks = append(hooks, def.connectMW...)
+		}
+	}
+	if def != nil {
+		hooks = append(hooks, def.connect...)
+	}
+	if len(hooks) == 0 {
 		next(nil)
 		return
 	}
 	s.inflight.add(1)
 	go func() {
 		defer s.inflight.done()
-		err := s.runConnectHooks(w, def)
+		err := s.runConnectHooks(w, hooks)
 		if err == nil {
 			next(nil)
 			return
@@ -331,7 +349,7 @@ func (s *Server) onHandshake(raw *socket.Socket, def *serviceDef, next func(*soc
 	}()
 }
 
-func (s *Server) runConnectHooks(w *Socket, def *serviceDef) (err error) {
+func (s *Server) runConnectHooks(w *Socket, hooks []ConnectHook) (err error) {
 	ctx := context.WithValue(w.ctx, socketKey{}, w)
 	defer func() {
 		if r := recover(); r != nil {
@@ -339,7 +357,7 @@ func (s *Server) runConnectHooks(w *Socket, def *serviceDef) (err error) {
 			err = errPanicked
 		}
 	}()
-	for _, h := range def.connect {
+	for _, h := range hooks {
 		if err := h(ctx, w); err != nil {
 			return err
 		}
@@ -516,13 +534,13 @@ func (w *Socket) handle(st *eventState) {
 		if r := recover(); r != nil {
 			w.logger.Error("socketservice: middleware panicked", "event", st.msg.Event, "panic", r, "stack", string(debug.Stack()))
 			if !st.responded {
-				w.respond(st, nil, errPanicked)
+				w.respond(ctx, st, nil, errPanicked)
 			}
 		}
 	}()
 	out, err := st.route.chain(ctx, st.msg)
 	if !st.responded {
-		w.respond(st, out, err)
+		w.respond(ctx, st, out, err)
 	}
 }
 
@@ -546,16 +564,19 @@ func respondAfter(h HandlerFunc) HandlerFunc {
 			out, err = h(ctx, msg)
 		}()
 		if st != nil && !st.responded {
-			st.socket.respond(st, out, err)
+			st.socket.respond(ctx, st, out, err)
 		}
 		return out, err
 	}
 }
 
 // respond sends the ack and the declared emits for an event.
-func (w *Socket) respond(st *eventState, out any, err error) {
+func (w *Socket) respond(ctx context.Context, st *eventState, out any, err error) {
 	st.responded = true
 	expose := w.srv.cfg.ExposeErrors
+	if err != nil && st.route != nil {
+		err = w.handleError(ctx, st, err)
+	}
 	if err != nil {
 		switch {
 		case errors.Is(err, errPanicked):
@@ -605,6 +626,24 @@ func (w *Socket) respond(st *eventState, out any, err error) {
 			w.logger.Warn("socketservice: declared emit failed", "event", st.msg.Event, "emit", e.event, "error", emitErr)
 		}
 	}
+}
+
+// handleError runs the route's error handlers, innermost first; a panic in
+// one is logged and leaves the error as it was.
+func (w *Socket) handleError(ctx context.Context, st *eventState, err error) error {
+	for _, h := range st.route.config.onError {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					w.logger.Error("socketservice: error handler panicked", "event", st.msg.Event, "panic", r, "stack", string(debug.Stack()))
+				}
+			}()
+			if e := h(ctx, err); e != nil {
+				err = e
+			}
+		}()
+	}
+	return err
 }
 
 func errorEnvelope(err error, expose bool) map[string]any {

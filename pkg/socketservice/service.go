@@ -38,6 +38,15 @@ type ConnectHook func(ctx context.Context, s *Socket) error
 // "server namespace disconnect", "server shutting down", …).
 type DisconnectHook func(ctx context.Context, s *Socket, reason string)
 
+// ErrorHandler sees an error before it is sent to the client (Foal's
+// handleError, Ts.ED's SocketMiddlewareError). It returns the error to
+// send: err itself to fall through, or a translated *Error. It may also
+// answer another way first, e.g. emit an "error" event to the socket.
+// Returning nil is the same as returning err. Handlers registered with
+// WithErrorHandler run first, then each router's OnError from the innermost
+// group out to the service.
+type ErrorHandler func(ctx context.Context, err error) error
+
 // InitHook runs when the service's namespace is created: at start for a
 // fixed name, and for each child of a pattern when its first client comes.
 type InitHook func(ctx context.Context, ns Namespace)
@@ -47,10 +56,11 @@ type InitHook func(ctx context.Context, ns Namespace)
 type Router struct {
 	svc    *serviceDef
 	parent *Router
-	// prefix, middleware and options of this router or group.
+	// prefix, middleware, options and error handlers of this router or group.
 	prefix     string
 	middleware []Middleware
 	options    []HandlerOption
+	onError    []ErrorHandler
 }
 
 type route struct {
@@ -83,6 +93,10 @@ func (rt *route) build(global []Middleware) {
 		o.apply(&cfg)
 	}
 	mw = append(mw, cfg.middleware...)
+	// Error handlers: the handler's own, then the routers' innermost first.
+	for _, r := range routers {
+		cfg.onError = append(cfg.onError, r.onError...)
+	}
 	rt.config = cfg
 	rt.chain = chain(mw, respondAfter(rt.handler))
 }
@@ -102,6 +116,7 @@ type serviceDef struct {
 	patternSrc string
 	nameSet    int
 	routes     map[string]*route
+	connectMW  []ConnectHook
 	connect    []ConnectHook
 	disconnect []DisconnectHook
 	init       []InitHook
@@ -203,6 +218,18 @@ func (r *Router) Group(prefix string, fn func(g *Router)) {
 	g := &Router{svc: r.svc, prefix: r.prefix + prefix, parent: r}
 	fn(g)
 }
+
+// OnError adds an error handler for every handler of this router or group;
+// see ErrorHandler.
+func (r *Router) OnError(h ErrorHandler) { r.onError = append(r.onError, h) }
+
+// UseConnect adds connection middleware for the service's namespace: hooks
+// of the ConnectHook shape that run at the handshake, after the global
+// connection middleware and before OnConnect hooks. Unlike OnConnect hooks
+// they are skipped for a recovered socket when
+// Config.Recovery.SkipMiddlewares is set. Use them to authenticate (read
+// s.Handshake(), Set an identity) and to refuse connections.
+func (r *Router) UseConnect(h ...ConnectHook) { r.svc.connectMW = append(r.svc.connectMW, h...) }
 
 // OnConnect adds a hook run for each new socket; see ConnectHook.
 func (r *Router) OnConnect(h ConnectHook) { r.svc.connect = append(r.svc.connect, h) }
