@@ -3,6 +3,7 @@ package socketservice
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 )
 
 type eventKey struct{}
@@ -13,7 +14,7 @@ type eventState struct {
 	route     *route
 	msg       *Message
 	ack       func([]any, error)
-	responded bool
+	responded atomic.Bool // set once by whoever answers first
 	logger    *slog.Logger
 }
 
@@ -59,7 +60,69 @@ type socketKey struct{}
 // middleware once the handler returned.
 func ResponseSent(ctx context.Context) bool {
 	if st, ok := ctx.Value(eventKey{}).(*eventState); ok {
-		return st.responded
+		return st.responded.Load()
 	}
 	return false
+}
+
+// Identity is who a socket belongs to, set by connection middleware (see
+// middleware.JWTAuth) and read by guards (middleware.RequireRole).
+type Identity struct {
+	// Subject identifies the user, e.g. a JWT's "sub".
+	Subject string
+	// Name is a display name, if known.
+	Name string
+	// Roles are the user's roles, e.g. "admin".
+	Roles []string
+	// Claims holds whatever else the authenticator knows.
+	Claims map[string]any
+}
+
+// HasRole reports whether the identity has one of roles.
+func (id Identity) HasRole(roles ...string) bool {
+	for _, want := range roles {
+		for _, have := range id.Roles {
+			if have == want {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+type identityKey struct{}
+
+// SetIdentity records who the socket belongs to.
+func (s *Socket) SetIdentity(id Identity) { s.Set(identityKey{}, id) }
+
+// Identity returns the identity set with SetIdentity.
+func (s *Socket) Identity() (Identity, bool) {
+	v, ok := s.Get(identityKey{})
+	if !ok {
+		return Identity{}, false
+	}
+	id, ok := v.(Identity)
+	return id, ok
+}
+
+// IdentityFromContext returns the identity of the socket whose event or
+// hook is running.
+func IdentityFromContext(ctx context.Context) (Identity, bool) {
+	if s, ok := SocketFromContext(ctx); ok {
+		return s.Identity()
+	}
+	return Identity{}, false
+}
+
+// Respond answers the running event now (ack and declared emits, or the
+// error envelope), unless it has been answered already, and reports whether
+// this call answered it. Later answers, including the handler's own result,
+// are dropped. Middleware use it to answer before the handler is done
+// (middleware.Timeout does); outside an event it does nothing.
+func Respond(ctx context.Context, out any, err error) bool {
+	st, ok := ctx.Value(eventKey{}).(*eventState)
+	if !ok || st.responded.Load() {
+		return false
+	}
+	return st.socket.respond(ctx, st, out, err)
 }

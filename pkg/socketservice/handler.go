@@ -34,6 +34,12 @@ type HandlerFunc func(ctx context.Context, msg *Message) (any, error)
 //	Use(A, B) → A before → B before → handler → response → B after → A after
 type Middleware func(next HandlerFunc) HandlerFunc
 
+// InputValidator validates a decoded handler argument (for example by its
+// struct tags). A non-nil error becomes a VALIDATION_PAYLOAD_ERROR ack; an
+// *Error is sent as it is, so a validator can fill Details. Provide one
+// with fx.Supply(socketservice.InputValidator(…)) or WithInputValidator.
+type InputValidator func(v any) error
+
 // Validator is implemented by input types that check themselves. A non-nil
 // error becomes a VALIDATION_PAYLOAD_ERROR ack (an *Error returned as it is
 // keeps its code).
@@ -63,7 +69,7 @@ func Typed0[Out any](fn func(ctx context.Context) (Out, error)) HandlerFunc {
 // it is validated before fn runs.
 func Typed[In, Out any](fn func(ctx context.Context, in In) (Out, error)) HandlerFunc {
 	return func(ctx context.Context, msg *Message) (any, error) {
-		in, err := arg[In](msg.Args, 0, 1)
+		in, err := arg[In](ctx, msg.Args, 0, 1)
 		if err != nil {
 			return nil, err
 		}
@@ -75,11 +81,11 @@ func Typed[In, Out any](fn func(ctx context.Context, in In) (Out, error)) Handle
 // socket.emit("event", a, b).
 func Typed2[A, B, Out any](fn func(ctx context.Context, a A, b B) (Out, error)) HandlerFunc {
 	return func(ctx context.Context, msg *Message) (any, error) {
-		a, err := arg[A](msg.Args, 0, 2)
+		a, err := arg[A](ctx, msg.Args, 0, 2)
 		if err != nil {
 			return nil, err
 		}
-		b, err := arg[B](msg.Args, 1, 2)
+		b, err := arg[B](ctx, msg.Args, 1, 2)
 		if err != nil {
 			return nil, err
 		}
@@ -90,15 +96,15 @@ func Typed2[A, B, Out any](fn func(ctx context.Context, a A, b B) (Out, error)) 
 // Typed3 builds a handler from a function of three positional arguments.
 func Typed3[A, B, C, Out any](fn func(ctx context.Context, a A, b B, c C) (Out, error)) HandlerFunc {
 	return func(ctx context.Context, msg *Message) (any, error) {
-		a, err := arg[A](msg.Args, 0, 3)
+		a, err := arg[A](ctx, msg.Args, 0, 3)
 		if err != nil {
 			return nil, err
 		}
-		b, err := arg[B](msg.Args, 1, 3)
+		b, err := arg[B](ctx, msg.Args, 1, 3)
 		if err != nil {
 			return nil, err
 		}
-		c, err := arg[C](msg.Args, 2, 3)
+		c, err := arg[C](ctx, msg.Args, 2, 3)
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +113,7 @@ func Typed3[A, B, C, Out any](fn func(ctx context.Context, a A, b B, c C) (Out, 
 }
 
 // arg decodes argument i of n and validates it.
-func arg[T any](args []any, i, n int) (T, error) {
+func arg[T any](ctx context.Context, args []any, i, n int) (T, error) {
 	if i == 0 {
 		if err := decode.Count(args, n); err != nil {
 			var zero T
@@ -117,6 +123,11 @@ func arg[T any](args []any, i, n int) (T, error) {
 	v, err := decode.Arg[T](args, i)
 	if err != nil {
 		return v, payloadError(err)
+	}
+	if st, ok := ctx.Value(eventKey{}).(*eventState); ok && st.socket.srv.validate != nil {
+		if err := st.socket.srv.validate(v); err != nil {
+			return v, asValidation(err)
+		}
 	}
 	var val Validator
 	if x, ok := any(v).(Validator); ok {
@@ -128,13 +139,19 @@ func arg[T any](args []any, i, n int) (T, error) {
 		return v, nil
 	}
 	if err := val.Validate(); err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			return v, err
-		}
-		return v, NewError(CodeValidation, err.Error()).WithCause(err)
+		return v, asValidation(err)
 	}
 	return v, nil
+}
+
+// asValidation keeps an *Error as it is and makes anything else a
+// VALIDATION_PAYLOAD_ERROR with the error's text.
+func asValidation(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return NewError(CodeValidation, err.Error()).WithCause(err)
 }
 
 func payloadError(err error) *Error {

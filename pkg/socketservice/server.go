@@ -39,6 +39,7 @@ type Server struct {
 	log           *slog.Logger
 	global        []Middleware
 	globalConnect []ConnectHook
+	validate      InputValidator
 	services      []Service
 
 	mu       sync.RWMutex
@@ -90,6 +91,13 @@ func WithServices(svcs ...Service) ServerOption {
 // service, outside the services' own.
 func WithGlobalMiddleware(mw ...Middleware) ServerOption {
 	return serverOptionFunc(func(s *Server) { s.global = append(s.global, mw...) })
+}
+
+// WithInputValidator sets a validator every typed handler runs on each
+// decoded argument, before the argument's own Validate method (see
+// middleware.StructValidator for struct tags).
+func WithInputValidator(v InputValidator) ServerOption {
+	return serverOptionFunc(func(s *Server) { s.validate = v })
 }
 
 // WithGlobalConnectMiddleware adds connection middleware run at the
@@ -533,15 +541,11 @@ func (w *Socket) handle(st *eventState) {
 	defer func() {
 		if r := recover(); r != nil {
 			w.logger.Error("socketservice: middleware panicked", "event", st.msg.Event, "panic", r, "stack", string(debug.Stack()))
-			if !st.responded {
-				w.respond(ctx, st, nil, errPanicked)
-			}
+			w.respond(ctx, st, nil, errPanicked)
 		}
 	}()
 	out, err := st.route.chain(ctx, st.msg)
-	if !st.responded {
-		w.respond(ctx, st, out, err)
-	}
+	w.respond(ctx, st, out, err)
 }
 
 // respondAfter is the innermost link of every chain: it calls the handler,
@@ -563,16 +567,20 @@ func respondAfter(h HandlerFunc) HandlerFunc {
 			}()
 			out, err = h(ctx, msg)
 		}()
-		if st != nil && !st.responded {
+		if st != nil {
 			st.socket.respond(ctx, st, out, err)
 		}
 		return out, err
 	}
 }
 
-// respond sends the ack and the declared emits for an event.
-func (w *Socket) respond(ctx context.Context, st *eventState, out any, err error) {
-	st.responded = true
+// respond sends the ack and the declared emits for an event, once: the
+// first caller wins (the handler's return, or a middleware that answered
+// first, such as a timeout).
+func (w *Socket) respond(ctx context.Context, st *eventState, out any, err error) bool {
+	if !st.responded.CompareAndSwap(false, true) {
+		return false
+	}
 	expose := w.srv.cfg.ExposeErrors
 	if err != nil && st.route != nil {
 		err = w.handleError(ctx, st, err)
@@ -589,7 +597,7 @@ func (w *Socket) respond(ctx context.Context, st *eventState, out any, err error
 		if st.ack != nil {
 			st.ack([]any{errorEnvelope(err, expose)}, nil)
 		}
-		return
+		return true
 	}
 	if _, empty := out.(NoReply); empty {
 		out = nil
@@ -608,7 +616,7 @@ func (w *Socket) respond(ctx context.Context, st *eventState, out any, err error
 		}
 	}
 	if cfg == nil {
-		return
+		return true
 	}
 	for _, e := range cfg.emits {
 		var emitErr error
@@ -626,6 +634,7 @@ func (w *Socket) respond(ctx context.Context, st *eventState, out any, err error
 			w.logger.Warn("socketservice: declared emit failed", "event", st.msg.Event, "emit", e.event, "error", emitErr)
 		}
 	}
+	return true
 }
 
 // handleError runs the route's error handlers, innermost first; a panic in

@@ -1,0 +1,91 @@
+package middleware
+
+import (
+	"errors"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/socketfx/socketfx/pkg/socketservice"
+)
+
+// StructValidator validates handler inputs by their `validate` struct tags
+// with go-playground/validator, the Go norm (github.com/go-playground/validator/v10).
+// A failure is a VALIDATION_PAYLOAD_ERROR listing every field:
+//
+//	{"code":"VALIDATION_PAYLOAD_ERROR","message":"2 fields are invalid",
+//	 "details":[{"field":"text","rule":"required","message":"text is required"}, …]}
+//
+// Fields are named as the client sends them (their json names). Supply it
+// once: fx.Supply(middleware.StructValidator()).
+func StructValidator() socketservice.InputValidator {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name := strings.SplitN(f.Tag.Get("json"), ",", 2)[0]
+		if name == "-" {
+			return ""
+		}
+		if name == "" {
+			return f.Name
+		}
+		return name
+	})
+	return func(in any) error {
+		rv := reflect.ValueOf(in)
+		for rv.Kind() == reflect.Pointer {
+			if rv.IsNil() {
+				return nil
+			}
+			rv = rv.Elem()
+		}
+		if rv.Kind() != reflect.Struct {
+			return nil
+		}
+		err := v.Struct(in)
+		var verrs validator.ValidationErrors
+		if !errors.As(err, &verrs) {
+			return err
+		}
+		details := make([]socketservice.Detail, len(verrs))
+		for i, fe := range verrs {
+			details[i] = socketservice.Detail{Field: fieldPath(fe), Rule: fe.Tag(), Message: fieldMessage(fe)}
+		}
+		msg := details[0].Message
+		if len(details) > 1 {
+			msg = strconv.Itoa(len(details)) + " fields are invalid"
+		}
+		return socketservice.NewError(socketservice.CodeValidation, msg).WithDetails(details...)
+	}
+}
+
+// fieldPath is the field's JSON path without the top-level type name.
+func fieldPath(fe validator.FieldError) string {
+	ns := fe.Namespace()
+	if i := strings.IndexByte(ns, '.'); i >= 0 {
+		return ns[i+1:]
+	}
+	return ns
+}
+
+func fieldMessage(fe validator.FieldError) string {
+	f := fieldPath(fe)
+	switch fe.Tag() {
+	case "required":
+		return f + " is required"
+	case "min":
+		return f + " must be at least " + fe.Param()
+	case "max":
+		return f + " must be at most " + fe.Param()
+	case "len":
+		return f + " must have length " + fe.Param()
+	case "oneof":
+		return f + " must be one of: " + fe.Param()
+	case "email":
+		return f + " must be an email address"
+	}
+	if fe.Param() != "" {
+		return f + " fails " + fe.Tag() + "=" + fe.Param()
+	}
+	return f + " fails " + fe.Tag()
+}
