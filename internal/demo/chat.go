@@ -7,28 +7,43 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/socketfx/socketfx/pkg/middleware"
 	"github.com/socketfx/socketfx/pkg/socketservice"
 )
 
-// Chat serves the /chat namespace. Clients connect with auth {name}.
-type Chat struct{}
+// Chat serves the /chat namespace. Clients connect with auth {token} (a
+// token from POST /api/login) or, as guests, with auth {name}.
+type Chat struct {
+	auth socketservice.ConnectHook
+}
 
-// NewChat returns the chat service.
-func NewChat() *Chat { return &Chat{} }
-
-type nameKey struct{}
+// NewChat returns the chat service; tokens are checked with keys.
+func NewChat(keys *Keys) *Chat {
+	return &Chat{auth: middleware.JWTAuth(middleware.JWTConfig{Secret: keys.Secret})}
+}
 
 // JoinRequest is the payload of chat:join.
 type JoinRequest struct {
-	Room string `json:"room"`
+	Room string `json:"room" validate:"required,max=64"`
 }
 
-// Validate rejects an empty room.
+// Validate rejects a blank room.
 func (r JoinRequest) Validate() error {
 	if strings.TrimSpace(r.Room) == "" {
 		return errors.New("room must not be empty")
 	}
 	return nil
+}
+
+// AnnounceRequest is the payload of admin:announce.
+type AnnounceRequest struct {
+	Text string `json:"text" validate:"required,max=500"`
+}
+
+// Announcement is what admin:announce sends to every socket of /chat.
+type Announcement struct {
+	From string `json:"from"`
+	Text string `json:"text"`
 }
 
 // JoinReply is the ack data of chat:join.
@@ -38,8 +53,8 @@ type JoinReply struct {
 
 // MessageRequest is the payload of chat:message.
 type MessageRequest struct {
-	Room string `json:"room"`
-	Text string `json:"text"`
+	Room string `json:"room" validate:"max=64"`
+	Text string `json:"text" validate:"max=2000"`
 }
 
 // Validate rejects an empty room or text.
@@ -61,21 +76,47 @@ type Message struct {
 	Text string `json:"text"`
 }
 
-// Register declares the chat's namespace, hook and handlers.
+// Register declares the chat's namespace, connection middleware and
+// handlers.
 func (c *Chat) Register(r *socketservice.Router) {
 	r.Namespace("/chat")
-	r.OnConnect(c.connect)
+	r.UseConnect(c.authenticate)
 	r.Handle("chat:join", socketservice.Typed(c.join))
-	r.Handle("chat:message", socketservice.Typed(c.message))
+	r.Handle("chat:message", socketservice.Typed(c.message),
+		// The demo's limit: 50 messages a second per socket, bursts of 500.
+		socketservice.WithMiddleware(middleware.RateLimit(middleware.RateLimitConfig{Rate: 50, Burst: 500})))
+	r.Handle("admin:announce", socketservice.Typed(c.announce),
+		socketservice.WithMiddleware(middleware.RequireRole("admin")),
+		socketservice.WithBroadcast("admin:announce"))
 }
 
-func (c *Chat) connect(ctx context.Context, s *socketservice.Socket) error {
-	name, _ := s.Handshake().Auth["name"].(string)
+// authenticate accepts a token from POST /api/login, or a plain guest
+// name (role "user"); anything else is refused with "unauthorized".
+func (c *Chat) authenticate(ctx context.Context, s *socketservice.Socket) error {
+	auth := s.Handshake().Auth
+	if _, ok := auth["token"]; ok {
+		return c.auth(ctx, s)
+	}
+	name, _ := auth["name"].(string)
 	if strings.TrimSpace(name) == "" {
 		return socketservice.NewError(socketservice.CodeUnauthorized, "unauthorized")
 	}
-	s.Set(nameKey{}, name)
+	s.SetIdentity(socketservice.Identity{Subject: name, Name: name, Roles: []string{"user"}})
 	return nil
+}
+
+func displayName(ctx context.Context) string {
+	id, _ := socketservice.IdentityFromContext(ctx)
+	if id.Name != "" {
+		return id.Name
+	}
+	return id.Subject
+}
+
+// announce acks the announcement, which WithBroadcast also sends to every
+// socket of /chat, the admin's included.
+func (c *Chat) announce(ctx context.Context, in AnnounceRequest) (Announcement, error) {
+	return Announcement{From: displayName(ctx), Text: in.Text}, nil
 }
 
 func (c *Chat) join(ctx context.Context, in JoinRequest) (JoinReply, error) {
@@ -86,8 +127,7 @@ func (c *Chat) join(ctx context.Context, in JoinRequest) (JoinReply, error) {
 
 func (c *Chat) message(ctx context.Context, in MessageRequest) (Message, error) {
 	s, _ := socketservice.SocketFromContext(ctx)
-	name, _ := s.Get(nameKey{})
-	msg := Message{ID: newID(), Room: in.Room, From: name.(string), Text: in.Text}
+	msg := Message{ID: newID(), Room: in.Room, From: displayName(ctx), Text: in.Text}
 	if err := s.To(in.Room).Emit("chat:message", msg); err != nil {
 		return Message{}, err
 	}

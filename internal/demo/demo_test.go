@@ -124,6 +124,61 @@ var _ = Describe("the demo app", func() {
 			Expect(err.(*sockettest.AckError).Code).To(Equal("VALIDATION_PAYLOAD_ERROR"))
 		})
 
+		login := func(name, role string) string {
+			res, err := http.Post(base+"/api/login", "application/json", strings.NewReader(fmt.Sprintf(`{"name":%q,"role":%q}`, name, role)))
+			Expect(err).NotTo(HaveOccurred())
+			defer res.Body.Close()
+			Expect(res.StatusCode).To(Equal(http.StatusOK))
+			var body struct{ Token string }
+			Expect(json.NewDecoder(res.Body).Decode(&body)).To(Succeed())
+			return body.Token
+		}
+
+		It("logs in with a token; admins announce to everyone, users get FORBIDDEN", func() {
+			admin, err := sockettest.Connect(ctxT(), base, "/chat", sockettest.WithAuth(map[string]any{"token": login("root", "admin")}))
+			Expect(err).NotTo(HaveOccurred())
+			defer admin.Close()
+			user, err := sockettest.Connect(ctxT(), base, "/chat", sockettest.WithAuth(map[string]any{"token": login("ann", "user")}))
+			Expect(err).NotTo(HaveOccurred())
+			defer user.Close()
+			guest, err := sockettest.Connect(ctxT(), base, "/chat", sockettest.WithAuth(map[string]any{"name": "gus"}))
+			Expect(err).NotTo(HaveOccurred())
+			defer guest.Close()
+
+			var a demo.Announcement
+			Expect(admin.Call(ctxT(), "admin:announce", demo.AnnounceRequest{Text: "maintenance at 5"}, &a)).To(Succeed())
+			Expect(a).To(Equal(demo.Announcement{From: "root", Text: "maintenance at 5"}))
+			for _, c := range []*sockettest.Client{admin, user, guest} {
+				ev, err := c.Next(ctxT())
+				Expect(err).NotTo(HaveOccurred())
+				Expect(ev).To(Equal(sockettest.Event{Name: "admin:announce", Args: []any{map[string]any{"from": "root", "text": "maintenance at 5"}}}))
+			}
+			for _, c := range []*sockettest.Client{user, guest} {
+				err := c.Call(ctxT(), "admin:announce", demo.AnnounceRequest{Text: "me too"}, nil)
+				Expect(err).To(BeAssignableToTypeOf(&sockettest.AckError{}))
+				Expect(err.(*sockettest.AckError).Code).To(Equal("FORBIDDEN"))
+			}
+			err = admin.Call(ctxT(), "admin:announce", demo.AnnounceRequest{Text: ""}, nil)
+			Expect(err).To(MatchError(&sockettest.AckError{Code: "VALIDATION_PAYLOAD_ERROR", Message: "text is required",
+				Details: []map[string]any{{"field": "text", "rule": "required", "message": "text is required"}}}))
+		})
+
+		It("refuses forged tokens and bad logins", func() {
+			_, err := sockettest.Connect(ctxT(), base, "/chat", sockettest.WithAuth(map[string]any{"token": "not-a-jwt"}))
+			Expect(err).To(MatchError(&sockettest.ConnectError{Message: "invalid token", Data: map[string]any{"code": "UNAUTHORIZED"}}))
+			Expect(post("/api/login", `{"name":"x","role":"root"}`)).To(Equal(http.StatusBadRequest))
+			Expect(post("/api/login", `{"name":`)).To(Equal(http.StatusBadRequest))
+		})
+
+		It("lets a normal burst of messages through the rate limit", func() {
+			ann, err := sockettest.Connect(ctxT(), base, "/chat", sockettest.WithAuth(map[string]any{"name": "ann"}))
+			Expect(err).NotTo(HaveOccurred())
+			defer ann.Close()
+			for i := 0; i < 100; i++ {
+				Expect(ann.Call(ctxT(), "chat:message", demo.MessageRequest{Room: "r", Text: fmt.Sprint(i)}, nil)).To(Succeed())
+			}
+		})
+
 		It("serves dynamic tenant namespaces", func() {
 			t, err := sockettest.Connect(ctxT(), base, "/tenant-42")
 			Expect(err).NotTo(HaveOccurred())

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/socketfx/socketfx/pkg/middleware"
 	"github.com/socketfx/socketfx/pkg/socketservice"
 	"go.uber.org/fx"
 )
@@ -23,6 +25,47 @@ var web embed.FS
 type Config struct {
 	// Addr is the HTTP listen address, e.g. ":3000" or "127.0.0.1:0".
 	Addr string
+}
+
+// Keys holds the secret the demo signs its tokens with: random per
+// process, so tokens end with it.
+type Keys struct{ Secret []byte }
+
+// NewKeys makes a fresh secret.
+func NewKeys() (*Keys, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("demo: make key: %w", err)
+	}
+	return &Keys{Secret: b}, nil
+}
+
+// LoginRequest is the body of POST /api/login. The demo has no passwords:
+// anyone may log in as anyone, with role "user" or "admin".
+type LoginRequest struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+// LoginHandler issues a one-hour token for POST /api/login.
+func LoginHandler(keys *Keys) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req LoginRequest
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&req); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid JSON body: " + err.Error()})
+			return
+		}
+		if strings.TrimSpace(req.Name) == "" || (req.Role != "user" && req.Role != "admin") {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": `name is required and role must be "user" or "admin"`})
+			return
+		}
+		token, err := middleware.IssueToken(keys.Secret, socketservice.Identity{Subject: req.Name, Name: req.Name, Roles: []string{req.Role}}, time.Hour)
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not issue a token"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"token": token})
+	}
 }
 
 // NotifyRequest is the body of POST /api/notify.
@@ -68,13 +111,14 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 // NewMux routes the demo's HTTP endpoints and mounts the socket server.
-func NewMux(srv *socketservice.Server, notify *Notifier) *http.ServeMux {
+func NewMux(srv *socketservice.Server, notify *Notifier, keys *Keys) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle(srv.Config().Path+"/", srv.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.Handle("POST /api/notify", notify)
+	mux.Handle("POST /api/login", LoginHandler(keys))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		page, _ := web.ReadFile("web/index.html")
@@ -145,8 +189,9 @@ func NewHTTPServer(lc fx.Lifecycle, cfg Config, mux *http.ServeMux, sock *socket
 var Module = fx.Module("demo",
 	socketservice.Module,
 	fx.Supply(socketservice.Config{CORS: &socketservice.CORSConfig{Origins: []string{"*"}}}),
+	fx.Supply(middleware.StructValidator()),
 	socketservice.AsService(NewChat),
 	socketservice.AsService(NewTenants),
-	fx.Provide(NewNotifier, NewMux, NewHTTPServer),
+	fx.Provide(NewKeys, NewNotifier, NewMux, NewHTTPServer),
 	fx.Invoke(func(*HTTPServer) {}),
 )
