@@ -8,7 +8,7 @@ CLIENT_FILES := socket.io.js socket.io.js.map socket.io.min.js socket.io.min.js.
 	socket.io.esm.min.js socket.io.esm.min.js.map socket.io.msgpack.min.js socket.io.msgpack.min.js.map
 TEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: all deps client run test vet bench clean
+.PHONY: all deps client run test vet bench fuzz clean
 
 all: test
 
@@ -34,8 +34,14 @@ run: client
 vet: client
 	$(GO) vet ./...
 
+FUZZTIME ?= 10s
+
 test: vet
 	$(GO) test $(TEST_FLAGS) ./...
+	$(GO) test -run '^$$' -fuzz FuzzTypedArgs -fuzztime $(FUZZTIME) ./pkg/socketservice/
+
+fuzz: client
+	$(GO) test -run '^$$' -fuzz FuzzTypedArgs -fuzztime 5m ./pkg/socketservice/
 
 bench: client
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/socketservice/

@@ -3,6 +3,7 @@ package socketservice
 import (
 	"context"
 	"errors"
+	"reflect"
 
 	"github.com/socketfx/socketfx/internal/decode"
 )
@@ -124,6 +125,9 @@ func arg[T any](ctx context.Context, args []any, i, n int) (T, error) {
 	if err != nil {
 		return v, payloadError(err)
 	}
+	if isNil(v) {
+		return v, nil // null for a pointer, map, slice or interface: nothing to validate
+	}
 	if st, ok := ctx.Value(eventKey{}).(*eventState); ok && st.socket.srv.validate != nil {
 		if err := st.socket.srv.validate(v); err != nil {
 			return v, asValidation(err)
@@ -142,6 +146,17 @@ func arg[T any](ctx context.Context, args []any, i, n int) (T, error) {
 		return v, asValidation(err)
 	}
 	return v, nil
+}
+
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
 }
 
 // asValidation keeps an *Error as it is and makes anything else a
