@@ -8,6 +8,7 @@ require (
 	github.com/gorilla/websocket v1.5.3
 	github.com/onsi/ginkgo/v2 v2.34.0
 	github.com/onsi/gomega v1.40.0
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2
 	github.com/zishang520/socket.io/parsers/engine/v3 v3.0.2
 	github.com/zishang520/socket.io/parsers/socket/v3 v3.0.2
 	github.com/zishang520/socket.io/servers/engine/v3 v3.0.2

@@ -35,6 +35,16 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
+const orderSchema = `{
+  "type": "object",
+  "required": ["item", "qty"],
+  "properties": {
+    "item": {"type": "string", "minLength": 1},
+    "qty": {"type": "integer", "minimum": 1}
+  },
+  "additionalProperties": false
+}`
+
 // stock uses every stock middleware.
 type stock struct{ logs *syncBuffer }
 
@@ -52,6 +62,16 @@ func (st stock) Register(r *socketservice.Router) {
 		socketservice.WithMiddleware(middleware.RateLimit(middleware.RateLimitConfig{Rate: 0.001, Burst: 3, DisconnectAfter: 4})))
 	r.Handle("announce", socketservice.Typed(func(ctx context.Context, a announce) (string, error) { return a.Text, nil }),
 		socketservice.WithMiddleware(middleware.RequireRole("admin")))
+	schema, err := middleware.JSONSchema(orderSchema)
+	if err != nil {
+		panic(err) // a test fixture; services return errors from constructors
+	}
+	r.Handle("order", func(ctx context.Context, m *socketservice.Message) (any, error) { return m.Args[0], nil },
+		socketservice.WithMiddleware(schema))
+	r.Handle("boom", socketservice.Typed0(func(ctx context.Context) (string, error) { return "", nil }),
+		socketservice.WithMiddleware(middleware.Recover(nil), func(next socketservice.HandlerFunc) socketservice.HandlerFunc {
+			return func(ctx context.Context, m *socketservice.Message) (any, error) { panic("middleware bug") }
+		}))
 	r.Handle("whoami", socketservice.Typed0(func(ctx context.Context) (map[string]any, error) {
 		id, _ := socketservice.IdentityFromContext(ctx)
 		return map[string]any{"sub": id.Subject, "name": id.Name, "roles": id.Roles}, nil
@@ -141,6 +161,39 @@ var _ = Describe("stock middleware", func() {
 			err = ack(dial("ann", "admin"), "announce", map[string]any{"text": "hi", "level": "high"})
 			Expect(err).To(BeAssignableToTypeOf(&sockettest.AckError{}))
 			Expect(err.(*sockettest.AckError).Code).To(Equal("VALIDATION_PAYLOAD_ERROR"))
+		})
+	})
+
+	Describe("JSONSchema", func() {
+		It("accepts a matching payload and details every mismatch", func() {
+			c := dial("ann")
+			a, err := c.EmitWithAck(ctxT(), "order", map[string]any{"item": "tea", "qty": 2})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(a).To(Equal([]any{map[string]any{"status": "ok", "data": map[string]any{"item": "tea", "qty": 2.0}}}))
+
+			err = ack(c, "order", map[string]any{"item": "", "qty": 0, "extra": true})
+			Expect(err).To(BeAssignableToTypeOf(&sockettest.AckError{}))
+			ae := err.(*sockettest.AckError)
+			Expect(ae.Code).To(Equal("VALIDATION_PAYLOAD_ERROR"))
+			Expect(ae.Details).To(ContainElements(
+				HaveKeyWithValue("rule", "additionalProperties"),
+				And(HaveKeyWithValue("field", "item"), HaveKeyWithValue("rule", "minLength")),
+				And(HaveKeyWithValue("field", "qty"), HaveKeyWithValue("rule", "minimum")),
+			))
+			Expect(ack(c, "order")).To(MatchError(ContainSubstring("VALIDATION_PAYLOAD_ERROR")))
+		})
+
+		It("rejects a schema that does not compile when it is built", func() {
+			_, err := middleware.JSONSchema(`{"type": 12}`)
+			Expect(err).To(MatchError(ContainSubstring("middleware: JSON schema")))
+		})
+	})
+
+	Describe("Recover", func() {
+		It("turns a panic in middleware into INTERNAL_SERVER_ERROR, and the socket keeps working", func() {
+			c := dial("ann")
+			Expect(ack(c, "boom")).To(MatchError(&sockettest.AckError{Code: "INTERNAL_SERVER_ERROR", Message: "internal server error"}))
+			Expect(ack(c, "fast")).To(Succeed())
 		})
 	})
 

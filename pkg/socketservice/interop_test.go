@@ -216,3 +216,46 @@ var _ = Describe("connection-state recovery (engine regression)", func() {
 		_ = ctx
 	})
 })
+
+// counted counts connection-middleware and OnConnect runs.
+type counted struct{ rec *recorder }
+
+func (c counted) Register(r *socketservice.Router) {
+	r.Namespace("/counted")
+	r.UseConnect(func(ctx context.Context, s *socketservice.Socket) error {
+		c.rec.add("middleware")
+		return nil
+	})
+	r.OnConnect(func(ctx context.Context, s *socketservice.Socket) error {
+		c.rec.add(fmt.Sprintf("OnConnect recovered=%t", s.Recovered()))
+		return nil
+	})
+}
+
+var _ = DescribeTable("connection middleware on a recovered connection",
+	func(skip bool, want []string) {
+		leakCheck()
+		rec := &recorder{}
+		srv := sockettest.NewServer(GinkgoT(),
+			socketservice.AsService(func() counted { return counted{rec: rec} }),
+			fx.Decorate(func(c socketservice.Config) socketservice.Config {
+				c.Recovery = &socketservice.RecoveryConfig{MaxDisconnectionDuration: time.Minute, SkipMiddlewares: skip}
+				return c
+			}),
+		)
+		d := startNode()
+		nodeConnect(d, "a", srv.URL+"/counted", map[string]any{"transports": []string{"websocket"}})
+		Expect(srv.Socket.Of("/counted").Emit("offset", 1)).To(Succeed())
+		Eventually(func() int { return len(d.Events("a")) }).Should(Equal(1))
+		d.Send(map[string]any{"op": "drop", "id": "a"})
+		Eventually(func() []nodeclient.Report { return d.Find("disconnect", "a") }).Should(HaveLen(1))
+		d.Send(map[string]any{"op": "connectagain", "id": "a"})
+		Eventually(func() []nodeclient.Report { return d.Find("connect", "a") }).Should(HaveLen(2))
+		Expect(d.Find("connect", "a")[1]["recovered"]).To(BeTrue())
+		Expect(rec.get()).To(Equal(want))
+	},
+	Entry("is skipped with SkipMiddlewares", true,
+		[]string{"middleware", "OnConnect recovered=false", "OnConnect recovered=true"}),
+	Entry("runs again without it", false,
+		[]string{"middleware", "OnConnect recovered=false", "middleware", "OnConnect recovered=true"}),
+)
