@@ -2,7 +2,7 @@
 // of the shapes pkg/socketservice defines:
 //
 //   - event middleware (socketservice.Middleware): Timeout, RateLimit,
-//     Guard and RequireRole, Logging;
+//     Guard and RequireRole, Logging, Recover, JSONSchema;
 //   - connection middleware (socketservice.ConnectHook): JWTAuth;
 //   - an input validator (socketservice.InputValidator): StructValidator,
 //     for go-playground/validator struct tags.
