@@ -102,9 +102,18 @@ func WithConnectTimeout(d time.Duration) Option {
 // one by one with a cursor. It is safe for concurrent use; Close stops its
 // goroutine.
 type Client struct {
-	conn *websocket.Conn
-	nsp  string
-	id   string
+	conn    *websocket.Conn
+	nsp     string
+	id      string
+	baseURL string
+	opts    options
+
+	// Connection-state recovery: the private session id the server gave,
+	// the offset of the last event received, and whether this connection
+	// restored an earlier session.
+	pid       string
+	offset    string
+	recovered bool
 
 	writeMu sync.Mutex
 
@@ -178,7 +187,7 @@ func Connect(ctx context.Context, baseURL, namespace string, opts ...Option) (*C
 		namespace = "/" + namespace
 	}
 	c := &Client{
-		conn: conn, nsp: namespace,
+		conn: conn, nsp: namespace, baseURL: baseURL, opts: o,
 		changed: make(chan struct{}), acks: map[int]chan []any{}, ackFns: map[string]func([]any) []any{},
 		connected: make(chan error, 1), done: make(chan struct{}),
 	}
@@ -228,6 +237,70 @@ func (c *Client) ID() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.id
+}
+
+// Recovered reports whether this connection restored an earlier session
+// (see Reconnect).
+func (c *Client) Recovered() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.recovered
+}
+
+// Reconnect opens a new connection to the same namespace with the same
+// options, asking the server to restore this client's session (when the
+// server has connection-state recovery on and this client received at
+// least one replayable event). Use it after Close, which drops the
+// connection the way a network failure would; the new client reports
+// Recovered, and receives the events it missed.
+func (c *Client) Reconnect(ctx context.Context) (*Client, error) {
+	c.mu.Lock()
+	o := c.opts
+	pid, offset := c.pid, c.offset
+	c.mu.Unlock()
+	auth := map[string]any{}
+	for k, v := range o.auth {
+		if k != "pid" && k != "offset" {
+			auth[k] = v
+		}
+	}
+	if pid != "" && offset != "" {
+		auth["pid"], auth["offset"] = pid, offset
+	}
+	opts := []Option{WithAuth(auth), WithPath(o.path), WithConnectTimeout(o.timeout)}
+	if o.query != nil {
+		opts = append(opts, WithQuery(o.query))
+	}
+	if o.header != nil {
+		opts = append(opts, WithHeader(o.header))
+	}
+	return Connect(ctx, c.baseURL, c.nsp, opts...)
+}
+
+// WaitFor returns the next event named name, skipping (and consuming) the
+// events before it, like gbytes' Say; it waits until ctx is done.
+func (c *Client) WaitFor(ctx context.Context, name string) (Event, error) {
+	for {
+		e, err := c.Next(ctx)
+		if err != nil {
+			return Event{}, fmt.Errorf("sockettest: waiting for %q: %w (received: %s)", name, err, c.describeEvents())
+		}
+		if e.Name == name {
+			return e, nil
+		}
+	}
+}
+
+func (c *Client) describeEvents() string {
+	evs := c.Events()
+	if len(evs) == 0 {
+		return "no events"
+	}
+	names := make([]string, len(evs))
+	for i, e := range evs {
+		names[i] = e.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // Namespace returns the namespace the client joined.
@@ -604,8 +677,13 @@ func (c *Client) onPacket(p []byte) string {
 	case '0': // CONNECT
 		m, _ := data.(map[string]any)
 		sid, _ := m["sid"].(string)
+		pid, _ := m["pid"].(string)
 		c.mu.Lock()
 		c.id = sid
+		// The server answers with the session id it was sent when it
+		// restored that session.
+		c.recovered = pid != "" && c.opts.auth["pid"] == pid
+		c.pid = pid
 		c.mu.Unlock()
 		select {
 		case c.connected <- nil:
@@ -676,6 +754,14 @@ func (c *Client) deliver(p binaryPacket) {
 	name, _ := args[0].(string)
 	e := Event{Name: name, Args: args[1:]}
 	c.mu.Lock()
+	// With recovery on, the server appends the packet's offset to events it
+	// may replay; keep it to resume from (the official client does the same
+	// and also leaves it in the arguments).
+	if c.pid != "" && len(e.Args) > 0 {
+		if off, ok := e.Args[len(e.Args)-1].(string); ok {
+			c.offset = off
+		}
+	}
 	c.events = append(c.events, e)
 	fn := c.ackFns[name]
 	close(c.changed)
