@@ -128,7 +128,7 @@ func arg[T any](ctx context.Context, args []any, i, n int) (T, error) {
 	if isNil(v) {
 		return v, nil // null for a pointer, map, slice or interface: nothing to validate
 	}
-	if st, ok := ctx.Value(eventKey{}).(*eventState); ok && st.socket.srv.validate != nil {
+	if st, ok := ctx.Value(eventKey{}).(*eventState); ok && st.socket.srv != nil && st.socket.srv.validate != nil {
 		if err := st.socket.srv.validate(v); err != nil {
 			return v, asValidation(err)
 		}

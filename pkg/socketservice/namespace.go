@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/socketfx/socketfx/internal/testhook"
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 
 	"github.com/zishang520/socket.io/servers/socket/v3"
@@ -21,6 +22,7 @@ import (
 // started or after it stopped it returns ErrNotRunning, never panics.
 type Namespace struct {
 	srv      *Server
+	fake     *testhook.Recorder // a fake socket's broadcasts are recorded
 	name     string
 	rooms    []string
 	except   []string
@@ -53,6 +55,9 @@ func (n Namespace) Volatile() Namespace { n.volatile = true; return n }
 func (n Namespace) Local() Namespace { n.local = true; return n }
 
 func (n Namespace) operator() (*socket.BroadcastOperator, error) {
+	if n.srv == nil {
+		return nil, fmt.Errorf("%w (a fake socket only records emits)", ErrNotRunning)
+	}
 	nsp, err := n.srv.engineNamespace(n.name)
 	if err != nil {
 		return nil, err
@@ -70,6 +75,10 @@ func (n Namespace) flags() *socket.BroadcastFlags {
 func (n Namespace) Emit(event string, args ...any) error {
 	if reservedEvents[event] {
 		return fmt.Errorf("socketservice: %q is a reserved event name", event)
+	}
+	if n.fake != nil {
+		n.fake.Record(testhook.Emit{Rooms: n.rooms, Except: n.except, Event: event, Args: args})
+		return nil
 	}
 	op, err := n.operator()
 	if err != nil {
@@ -90,6 +99,9 @@ func (n Namespace) Emit(event string, args ...any) error {
 func (n Namespace) EmitWithAck(ctx context.Context, event string, args ...any) ([][]any, error) {
 	if reservedEvents[event] {
 		return nil, fmt.Errorf("socketservice: %q is a reserved event name", event)
+	}
+	if n.srv == nil {
+		return nil, fmt.Errorf("%w (a fake socket only records emits)", ErrNotRunning)
 	}
 	nsp, err := n.srv.engineNamespace(n.name)
 	if err != nil {
@@ -247,5 +259,8 @@ func (n Namespace) DisconnectSockets(close bool) error {
 // node (rooms and exceptions are not applied). It is counted by socketfx,
 // not by the engine, whose own count drifts after recoveries.
 func (n Namespace) Count() int {
+	if n.srv == nil {
+		return 0
+	}
 	return n.srv.count(n.name)
 }

@@ -581,7 +581,7 @@ func (w *Socket) respond(ctx context.Context, st *eventState, out any, err error
 	if !st.responded.CompareAndSwap(false, true) {
 		return false
 	}
-	expose := w.srv.cfg.ExposeErrors
+	expose := w.srv != nil && w.srv.cfg.ExposeErrors
 	if err != nil && st.route != nil {
 		err = w.handleError(ctx, st, err)
 	}
@@ -624,11 +624,11 @@ func (w *Socket) respond(ctx context.Context, st *eventState, out any, err error
 		case emitToCaller:
 			emitErr = w.Emit(e.event, out)
 		case emitToNamespace:
-			emitErr = w.srv.Of(w.nsp).Emit(e.event, out)
+			emitErr = w.namespace().Emit(e.event, out)
 		case emitToOthers:
 			emitErr = w.Broadcast().Emit(e.event, out)
 		case emitToRooms:
-			emitErr = w.srv.Of(w.nsp).To(e.rooms...).Emit(e.event, out)
+			emitErr = w.namespace().To(e.rooms...).Emit(e.event, out)
 		}
 		if emitErr != nil {
 			w.logger.Warn("socketservice: declared emit failed", "event", st.msg.Event, "emit", e.event, "error", emitErr)

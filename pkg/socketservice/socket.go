@@ -2,6 +2,7 @@ package socketservice
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/socketfx/socketfx/internal/decode"
+	"github.com/socketfx/socketfx/internal/testhook"
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 )
@@ -56,6 +58,7 @@ func newHandshake(h *socket.Handshake) Handshake {
 // ErrDisconnected and room changes do nothing.
 type Socket struct {
 	raw       *socket.Socket
+	fake      *testhook.Recorder // set instead of raw for sockettest's fake contexts
 	srv       *Server
 	svc       *serviceDef // nil on a namespace no service serves
 	nsp       string
@@ -78,7 +81,12 @@ type Socket struct {
 }
 
 // ID returns the socket id, the same the client sees as socket.id.
-func (s *Socket) ID() string { return string(s.raw.Id()) }
+func (s *Socket) ID() string {
+	if s.fake != nil {
+		return s.fake.ID
+	}
+	return string(s.raw.Id())
+}
 
 // Namespace returns the namespace's name; for a pattern service, the
 // concrete child name (e.g. "/tenant-42").
@@ -89,14 +97,22 @@ func (s *Socket) Handshake() Handshake { return s.handshake }
 
 // Recovered reports whether the connection state (id, rooms, data, missed
 // packets) was restored after a temporary disconnection.
-func (s *Socket) Recovered() bool { return s.raw.Recovered() }
+func (s *Socket) Recovered() bool { return s.fake == nil && s.raw.Recovered() }
 
 // Connected reports whether the socket is connected (false during connect
 // hooks, which run before the client is told it is connected).
-func (s *Socket) Connected() bool { return s.raw.Connected() }
+func (s *Socket) Connected() bool {
+	if s.fake != nil {
+		return !s.fake.Disconnected()
+	}
+	return s.raw.Connected()
+}
 
 // Transport returns "websocket" or "polling".
 func (s *Socket) Transport() string {
+	if s.fake != nil {
+		return "fake"
+	}
 	if t := s.raw.Conn().Transport(); t != nil {
 		return t.Name()
 	}
@@ -109,6 +125,10 @@ func (s *Socket) Transport() string {
 func (s *Socket) Emit(event string, args ...any) error {
 	if err := s.checkEmit(event); err != nil {
 		return err
+	}
+	if s.fake != nil {
+		s.fake.Record(testhook.Emit{Socket: true, Event: event, Args: args})
+		return nil
 	}
 	if !s.connected.Load() && s.holdEarly(event, args) {
 		return nil
@@ -154,6 +174,14 @@ func (s *Socket) markConnected() {
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]any, error) {
 	if err := s.checkEmit(event); err != nil {
 		return nil, err
+	}
+	if s.fake != nil {
+		if s.fake.AckFunc != nil {
+			if a, ok := s.fake.AckFunc(event, args); ok {
+				return a, nil
+			}
+		}
+		return nil, fmt.Errorf("socketservice: emit %q to %s: no ack: %w", event, s.ID(), context.DeadlineExceeded)
 	}
 	if !s.connected.Load() {
 		return nil, fmt.Errorf("socketservice: EmitWithAck %q: the socket is not connected yet (connect hooks run before)", event)
@@ -227,11 +255,19 @@ func (s *Socket) checkEmit(event string) error {
 
 // Join adds the socket to rooms.
 func (s *Socket) Join(rooms ...string) {
+	if s.fake != nil {
+		s.fake.Join(rooms...)
+		return
+	}
 	s.raw.Join(toRooms(rooms)...)
 }
 
 // Leave removes the socket from rooms.
 func (s *Socket) Leave(rooms ...string) {
+	if s.fake != nil {
+		s.fake.Leave(rooms...)
+		return
+	}
 	for _, r := range rooms {
 		s.raw.Leave(socket.Room(r))
 	}
@@ -239,6 +275,9 @@ func (s *Socket) Leave(rooms ...string) {
 
 // Rooms returns the rooms the socket is in, its own id-room included.
 func (s *Socket) Rooms() []string {
+	if s.fake != nil {
+		return s.fake.Rooms()
+	}
 	keys := s.raw.Rooms().Keys()
 	out := make([]string, len(keys))
 	for i, r := range keys {
@@ -250,7 +289,7 @@ func (s *Socket) Rooms() []string {
 // Broadcast returns a handle that reaches every socket of the namespace but
 // this one; narrow it with To.
 func (s *Socket) Broadcast() Namespace {
-	return s.srv.Of(s.nsp).Except(s.ID())
+	return s.namespace().Except(s.ID())
 }
 
 // To returns a handle on rooms of the socket's namespace, this socket
@@ -262,6 +301,10 @@ func (s *Socket) To(rooms ...string) Namespace {
 // Disconnect disconnects the socket from its namespace; with close, the
 // whole connection (all namespaces) is closed.
 func (s *Socket) Disconnect(close bool) {
+	if s.fake != nil {
+		s.fake.Disconnect()
+		return
+	}
 	s.raw.Disconnect(close)
 }
 
@@ -310,3 +353,54 @@ func ackTimeout(ctx context.Context) time.Duration {
 
 // DefaultAckTimeout bounds EmitWithAck when the context has no deadline.
 const DefaultAckTimeout = 10 * time.Second
+
+// A fake socket for sockettest.NewEventContext: handlers run against it
+// without a network, and what they emit, join and leave is recorded.
+func init() {
+	testhook.NewContext = func(parent context.Context, rec *testhook.Recorder, nsp, event string, auth map[string]any, query url.Values, headers http.Header) context.Context {
+		if auth == nil {
+			auth = map[string]any{}
+		}
+		w := &Socket{
+			fake: rec, nsp: nsp, ctx: parent,
+			handshake: Handshake{Auth: auth, Query: query, Headers: headers, Address: "127.0.0.1", Time: time.Now()},
+			logger:    slog.Default().With("namespace", nsp, "socket", rec.ID),
+		}
+		w.connected.Store(true)
+		return context.WithValue(parent, eventKey{}, &eventState{socket: w, msg: &Message{Event: event}})
+	}
+	testhook.Serve = func(ctx context.Context, svc any, args []any) (any, error) {
+		st, ok := ctx.Value(eventKey{}).(*eventState)
+		if !ok || st.socket.fake == nil {
+			return nil, errors.New("socketservice: not a fake event context")
+		}
+		service, ok := svc.(Service)
+		if !ok {
+			return nil, fmt.Errorf("socketservice: %T is not a Service", svc)
+		}
+		def := newServiceDef(service)
+		if err := def.err(); err != nil {
+			return nil, err
+		}
+		rt := def.routes[st.msg.Event]
+		if rt == nil {
+			return nil, Errorf(CodeNotFound, "unknown event %q", st.msg.Event)
+		}
+		rt.build(nil)
+		norm, _ := decode.Normalize(args).([]any)
+		ev := &eventState{socket: st.socket, route: rt, msg: &Message{Event: st.msg.Event, Args: norm}}
+		ctx = context.WithValue(ctx, eventKey{}, ev)
+		out, err := rt.chain(ctx, ev.msg)
+		st.socket.respond(ctx, ev, out, err)
+		return out, err
+	}
+}
+
+// namespace returns a handle on the socket's namespace (a recording one
+// for a fake socket).
+func (s *Socket) namespace() Namespace {
+	if s.fake != nil {
+		return Namespace{fake: s.fake, name: s.nsp}
+	}
+	return s.srv.Of(s.nsp)
+}

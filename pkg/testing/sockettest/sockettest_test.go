@@ -220,3 +220,80 @@ var _ = Describe("simulating a dropped connection", func() {
 		Eventually(again).Should(sockettest.ReceiveEvent("tick", 2.0))
 	})
 })
+
+var _ = Describe("handlers without a network", func() {
+	It("records emits, broadcasts and rooms on a fake socket", func() {
+		ev := sockettest.NewEventContext("/room", "greet", sockettest.WithAuth(map[string]any{"name": "ann"}))
+		greet := socketservice.Typed(func(ctx context.Context, room string) (string, error) {
+			s, _ := socketservice.SocketFromContext(ctx)
+			name, _ := s.Handshake().Auth["name"].(string)
+			s.Join(room)
+			if err := s.To(room).Emit("joined", name); err != nil {
+				return "", err
+			}
+			return "welcome " + name, s.Emit("hello", name)
+		})
+		out, err := ev.Call(greet, "lobby")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out).To(Equal("welcome ann"))
+		id := ev.Socket().ID()
+		Expect(ev.Rooms()).To(Equal([]string{id, "lobby"}))
+		Expect(ev.Emits()).To(Equal([]sockettest.Emit{
+			{Rooms: []string{"lobby"}, Except: []string{id}, Event: "joined", Args: []any{"ann"}},
+			{Socket: true, Event: "hello", Args: []any{"ann"}},
+		}))
+	})
+
+	It("decodes and validates arguments as from the wire, and answers acks", func() {
+		ev := sockettest.NewEventContext("/room", "say")
+		h := socketservice.Typed(func(ctx context.Context, in struct {
+			Text string `json:"text"`
+		}) (any, error) {
+			s, _ := socketservice.SocketFromContext(ctx)
+			return s.EmitWithAck(ctx, "sure?", in.Text)
+		})
+		_, err := ev.Call(h, "not an object")
+		Expect(socketservice.CodeOf(err)).To(Equal(socketservice.CodeValidation))
+		_, err = ev.Call(h, map[string]any{"text": "x"})
+		Expect(err).To(MatchError(context.DeadlineExceeded), "nobody acks")
+		ev.HandleAck(func(event string, args []any) []any { return []any{"yes", args[0]} })
+		Expect(ev.Call(h, map[string]any{"text": "x"})).To(Equal([]any{"yes", "x"}))
+	})
+})
+
+type served struct{}
+
+func (served) Register(r *socketservice.Router) {
+	r.Namespace("/served")
+	r.Use(func(next socketservice.HandlerFunc) socketservice.HandlerFunc {
+		return func(ctx context.Context, m *socketservice.Message) (any, error) {
+			if _, ok := socketservice.IdentityFromContext(ctx); !ok {
+				return nil, socketservice.NewError(socketservice.CodeUnauthorized, "who are you?")
+			}
+			return next(ctx, m)
+		}
+	})
+	r.Handle("shout", socketservice.Typed(func(ctx context.Context, text string) (string, error) {
+		return text + "!", nil
+	}), socketservice.WithRoomEmit("shouted", "all"))
+}
+
+var _ = Describe("serving a service's event without a network", func() {
+	It("runs its middleware, decoding and declared emits", func() {
+		ev := sockettest.NewEventContext("/served", "shout")
+		_, err := ev.Serve(served{}, "hi")
+		Expect(socketservice.CodeOf(err)).To(Equal(socketservice.CodeUnauthorized))
+		Expect(ev.Emits()).To(BeEmpty())
+
+		ev.Socket().SetIdentity(socketservice.Identity{Subject: "ann"})
+		out, err := ev.Serve(served{}, "hi")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out).To(Equal("hi!"))
+		Expect(ev.Emits()).To(Equal([]sockettest.Emit{{Rooms: []string{"all"}, Event: "shouted", Args: []any{"hi!"}}}))
+
+		_, err = ev.Serve(served{}, 42)
+		Expect(socketservice.CodeOf(err)).To(Equal(socketservice.CodeValidation))
+		_, err = sockettest.NewEventContext("/served", "nope").Serve(served{})
+		Expect(socketservice.CodeOf(err)).To(Equal(socketservice.CodeNotFound))
+	})
+})

@@ -1,0 +1,88 @@
+package sockettest
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/socketfx/socketfx/internal/testhook"
+	"github.com/socketfx/socketfx/pkg/socketservice"
+)
+
+// Emit is an emit recorded on a fake socket (see NewEventContext): to the
+// socket itself, or a broadcast to Rooms except Except.
+type Emit = testhook.Emit
+
+// EventContext runs handlers without a network, like Foal's
+// WebsocketContext: Context returns a context whose socket is fake, in the
+// given namespace and handling the given event. Call your service's handler
+// with it, then look at what it answered, emitted and joined.
+//
+//	ev := sockettest.NewEventContext("/chat", "chat:join", sockettest.WithAuth(map[string]any{"name": "ann"}))
+//	out, err := chat.Join(ev.Context(), JoinRequest{Room: "go"})
+//	Expect(ev.Rooms()).To(ContainElement("go"))
+//
+// Namespace-wide operations that need a server (FetchSockets,
+// EmitWithAck on a namespace…) return socketservice.ErrNotRunning.
+type EventContext struct {
+	rec *testhook.Recorder
+	ctx context.Context
+}
+
+var fakeIDs atomic.Int64
+
+// NewEventContext builds a fake event. Options WithAuth, WithQuery and
+// WithHeader set its handshake.
+func NewEventContext(namespace, event string, opts ...Option) *EventContext {
+	o := options{}
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	if namespace == "" || namespace[0] != '/' {
+		namespace = "/" + namespace
+	}
+	rec := &testhook.Recorder{ID: fmt.Sprintf("fake-%d", fakeIDs.Add(1))}
+	return &EventContext{rec: rec, ctx: testhook.NewContext(context.Background(), rec, namespace, event, o.auth, o.query, o.header)}
+}
+
+// Context returns the handler context; SocketFromContext and friends work
+// on it.
+func (e *EventContext) Context() context.Context { return e.ctx }
+
+// Socket returns the fake socket, e.g. to SetIdentity before the call.
+func (e *EventContext) Socket() *socketservice.Socket {
+	s, _ := socketservice.SocketFromContext(e.ctx)
+	return s
+}
+
+// Call runs an untyped handler (socketservice.Typed(…) included, with any
+// middleware you wrapped it in) with the given arguments, which are decoded
+// into the handler's input types as from the wire.
+func (e *EventContext) Call(h socketservice.HandlerFunc, args ...any) (any, error) {
+	ev, _ := socketservice.EventFromContext(e.ctx)
+	return h(e.ctx, &socketservice.Message{Event: ev, Args: args})
+}
+
+// Serve runs the handler svc registered for this context's event, with the
+// service's middleware and options, as the server would: arguments are
+// decoded and validated as from the wire, and declared emits (WithEmit,
+// WithBroadcast…) are recorded. It returns the handler's result or error.
+// (Global middleware and the server's input validator are not applied.)
+func (e *EventContext) Serve(svc socketservice.Service, args ...any) (any, error) {
+	return testhook.Serve(e.ctx, svc, args)
+}
+
+// Emits returns what the handler emitted, in order.
+func (e *EventContext) Emits() []Emit { return e.rec.Emits() }
+
+// Rooms returns the rooms the fake socket is in, its own id first.
+func (e *EventContext) Rooms() []string { return e.rec.Rooms() }
+
+// Disconnected reports whether the handler disconnected the socket.
+func (e *EventContext) Disconnected() bool { return e.rec.Disconnected() }
+
+// HandleAck answers the handler's Socket.EmitWithAck calls with fn's
+// result; without it they fail as if the client never answered.
+func (e *EventContext) HandleAck(fn func(event string, args []any) []any) {
+	e.rec.AckFunc = func(event string, args []any) ([]any, bool) { return fn(event, args), true }
+}
