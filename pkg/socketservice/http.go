@@ -110,11 +110,15 @@ func (ps *pollSet) serve(h requestHandler, w http.ResponseWriter, r *http.Reques
 	h.HandleRequest(pr.hc)
 }
 
-// end ends the engine's view of the request once it is armed or done.
+// end ends the engine's view of the request once it is armed or done. A
+// request the engine never arms (a poll that reaches a connection already
+// upgraded to websocket) is ended after armWait: arming takes microseconds
+// once the request is in the engine.
 func (pr *pollReq) end() {
 	t := time.NewTicker(time.Millisecond)
 	defer t.Stop()
-	for !pr.hc.IsDone() && pr.hc.ListenerCount("close") == 0 {
+	deadline := time.Now().Add(armWait)
+	for !pr.hc.IsDone() && pr.hc.ListenerCount("close") == 0 && time.Now().Before(deadline) {
 		select {
 		case <-pr.hc.Done():
 		case <-t.C:
@@ -122,6 +126,8 @@ func (pr *pollReq) end() {
 	}
 	pr.cancel()
 }
+
+const armWait = 100 * time.Millisecond
 
 // endAll ends every request still pending (at Stop, after the engine
 // closed, which leaves pending polls unanswered).

@@ -661,9 +661,8 @@ func errorEnvelope(err error, expose bool) map[string]any {
 
 // Stop stops the server gracefully: it refuses new connections, waits for
 // running handlers, disconnects every client (disconnect hooks run), and
-// closes its listener. Each stage is bounded by ctx and by
-// Config.ShutdownTimeout; what is still running then is abandoned and its
-// context cancelled.
+// closes its listener, all within ctx and Config.ShutdownTimeout; what is
+// still running then is abandoned and its context cancelled.
 func (s *Server) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	if s.state != stateRunning {
@@ -673,6 +672,10 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.state = stateStopping
 	s.mu.Unlock()
 
+	// One deadline for the whole stop, so that it ends within
+	// ShutdownTimeout whatever its stages meet.
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
+	defer cancel()
 	var errs []error
 	if err := s.wait(ctx, "drain handlers"); err != nil {
 		errs = append(errs, err)
@@ -710,15 +713,19 @@ func (s *Server) Stop(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// flushWrites waits until every connection has handed its queued packets
-// (the acks of the handlers just drained) to the network: the engine's
-// close discards what is still queued.
+// flushWrites waits until every websocket connection has handed its queued
+// packets (the acks of the handlers just drained) to the network: the
+// engine's close discards what is still queued. A polling transport is only
+// writable while its client has a request pending, which a client that went
+// away never sends: polling clients get queued packets with their next poll,
+// if it comes before the close.
 func (s *Server) flushWrites(ctx context.Context) error {
 	return s.pollUntil(ctx, "flush writes", func() bool {
 		flushed := true
 		s.conns.Range(func(k, _ any) bool {
 			conn := k.(engine.Socket)
-			if tr := conn.Transport(); conn.ReadyState() == "open" && tr != nil && !tr.Writable() {
+			tr := conn.Transport()
+			if conn.ReadyState() == "open" && tr != nil && tr.Name() == "websocket" && !tr.Writable() {
 				flushed = false
 			}
 			return flushed

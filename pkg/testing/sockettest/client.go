@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gorilla/websocket"
 )
 
 // Event is one event the client received.
@@ -64,11 +63,12 @@ type optionFunc func(*options)
 func (f optionFunc) apply(o *options) { f(o) }
 
 type options struct {
-	auth    map[string]any
-	query   url.Values
-	header  http.Header
-	path    string
-	timeout time.Duration
+	transport Transport
+	auth      map[string]any
+	query     url.Values
+	header    http.Header
+	path      string
+	timeout   time.Duration
 }
 
 // WithAuth sets the auth payload sent with the namespace CONNECT packet.
@@ -102,7 +102,7 @@ func WithConnectTimeout(d time.Duration) Option {
 // one by one with a cursor. It is safe for concurrent use; Close stops its
 // goroutine.
 type Client struct {
-	conn    *websocket.Conn
+	tr      transport
 	nsp     string
 	id      string
 	baseURL string
@@ -154,32 +154,31 @@ func Connect(ctx context.Context, baseURL, namespace string, opts ...Option) (*C
 		ctx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
 	}
-	u, err := url.Parse(baseURL)
-	if err != nil {
-		return nil, fmt.Errorf("sockettest: bad URL %q: %w", baseURL, err)
+	name := o.transport
+	if name == "" {
+		name = WebSocket
 	}
-	switch u.Scheme {
-	case "https", "wss":
-		u.Scheme = "wss"
+	u, err := engineURL(baseURL, o, string(name))
+	if err != nil {
+		return nil, err
+	}
+	var tr transport
+	switch name {
+	case WebSocket:
+		tr = &wsTransport{u: u, header: o.header}
+	case Polling:
+		tr = &pollTransport{u: u, header: o.header}
 	default:
-		u.Scheme = "ws"
+		return nil, fmt.Errorf("sockettest: unknown transport %q", name)
 	}
-	u.Path = strings.TrimRight(o.path, "/") + "/"
-	q := url.Values{}
-	for k, v := range o.query {
-		q[k] = v
-	}
-	q.Set("EIO", "4")
-	q.Set("transport", "websocket")
-	u.RawQuery = q.Encode()
-
-	dialer := websocket.Dialer{HandshakeTimeout: o.timeout}
-	conn, resp, err := dialer.DialContext(ctx, u.String(), o.header)
-	if resp != nil && resp.Body != nil {
-		_ = resp.Body.Close()
-	}
+	first, err := tr.open(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("sockettest: dial %s: %w", u.Redacted(), err)
+		_ = tr.close()
+		return nil, err
+	}
+	if len(first) == 0 || first[0] != '0' {
+		_ = tr.close()
+		return nil, fmt.Errorf("sockettest: no engine.io open packet: %q", first)
 	}
 	if namespace == "" {
 		namespace = "/"
@@ -187,20 +186,10 @@ func Connect(ctx context.Context, baseURL, namespace string, opts ...Option) (*C
 		namespace = "/" + namespace
 	}
 	c := &Client{
-		conn: conn, nsp: namespace, baseURL: baseURL, opts: o,
+		tr: tr, nsp: namespace, baseURL: baseURL, opts: o,
 		changed: make(chan struct{}), acks: map[int]chan []any{}, ackFns: map[string]func([]any) []any{},
 		connected: make(chan error, 1), done: make(chan struct{}),
 	}
-	// The engine's open packet comes first.
-	if d, ok := ctx.Deadline(); ok {
-		_ = conn.SetReadDeadline(d)
-	}
-	mt, first, err := conn.ReadMessage()
-	if err != nil || mt != websocket.TextMessage || len(first) == 0 || first[0] != '0' {
-		_ = conn.Close()
-		return nil, fmt.Errorf("sockettest: no engine.io open packet: %v", err)
-	}
-	_ = conn.SetReadDeadline(time.Time{})
 	go c.read()
 
 	connect := "0"
@@ -267,7 +256,7 @@ func (c *Client) Reconnect(ctx context.Context) (*Client, error) {
 	if pid != "" && offset != "" {
 		auth["pid"], auth["offset"] = pid, offset
 	}
-	opts := []Option{WithAuth(auth), WithPath(o.path), WithConnectTimeout(o.timeout)}
+	opts := []Option{WithAuth(auth), WithPath(o.path), WithConnectTimeout(o.timeout), WithTransport(o.transport)}
 	if o.query != nil {
 		opts = append(opts, WithQuery(o.query))
 	}
@@ -466,7 +455,7 @@ func (c *Client) Close() {
 
 func (c *Client) shutdown(reason string) {
 	c.finish(reason)
-	_ = c.conn.Close()
+	_ = c.tr.close()
 	<-c.done
 }
 
@@ -531,26 +520,19 @@ func (c *Client) send(event string, args []any, ackID int) error {
 		b.WriteString(strconv.Itoa(ackID))
 	}
 	b.Write(body)
+	frames := []frame{{data: []byte(b.String())}}
+	for _, buf := range buffers {
+		frames = append(frames, frame{binary: true, data: buf})
+	}
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	if err := c.conn.WriteMessage(websocket.TextMessage, []byte(b.String())); err != nil {
-		return fmt.Errorf("sockettest: write: %w", err)
-	}
-	for _, buf := range buffers {
-		if err := c.conn.WriteMessage(websocket.BinaryMessage, buf); err != nil {
-			return fmt.Errorf("sockettest: write: %w", err)
-		}
-	}
-	return nil
+	return c.tr.send(frames...)
 }
 
 func (c *Client) writeText(s string) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	if err := c.conn.WriteMessage(websocket.TextMessage, []byte(s)); err != nil {
-		return fmt.Errorf("sockettest: write: %w", err)
-	}
-	return nil
+	return c.tr.send(frame{data: []byte(s)})
 }
 
 // deconstruct replaces []byte values with attachment placeholders.
@@ -600,11 +582,12 @@ func (c *Client) read() {
 	reason := "transport close"
 	defer func() { c.finish(reason) }()
 	for {
-		mt, msg, err := c.conn.ReadMessage()
+		f, err := c.tr.next()
 		if err != nil {
 			return
 		}
-		if mt == websocket.BinaryMessage {
+		msg := f.data
+		if f.binary {
 			c.onBinary(msg)
 			continue
 		}
@@ -616,12 +599,12 @@ func (c *Client) read() {
 			_ = c.writeText("3" + string(msg[1:]))
 		case '1': // engine close
 			reason = "io server disconnect"
-			_ = c.conn.Close()
+			_ = c.tr.close()
 			return
 		case '4':
 			if r := c.onPacket(msg[1:]); r != "" {
 				reason = r
-				_ = c.conn.Close()
+				_ = c.tr.close()
 				return
 			}
 		}
