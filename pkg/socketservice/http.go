@@ -56,7 +56,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if hr, ok := h.(requestHandler); ok {
-		s.polls.serve(hr, w, r)
+		s.polls.serve(hr, w, r, s.abortPoll)
 		return
 	}
 	h.ServeHTTP(w, r)
@@ -90,7 +90,11 @@ type pollReq struct {
 	cancel context.CancelFunc
 }
 
-func (ps *pollSet) serve(h requestHandler, w http.ResponseWriter, r *http.Request) {
+// serve runs one request. When the client abandons a long poll (its
+// request context ends first), the request is ended and onAbort tells the
+// transport, as Node's engine does; the engine alone would not notice until
+// the ping timeout.
+func (ps *pollSet) serve(h requestHandler, w http.ResponseWriter, r *http.Request, onAbort func(sid string)) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	pr := &pollReq{hc: types.NewHttpContext(w, r.WithContext(ctx)), cancel: cancel}
 	ps.mu.Lock()
@@ -99,7 +103,13 @@ func (ps *pollSet) serve(h requestHandler, w http.ResponseWriter, r *http.Reques
 	}
 	ps.active[pr] = struct{}{}
 	ps.mu.Unlock()
-	stop := context.AfterFunc(r.Context(), pr.end)
+	sid := r.URL.Query().Get("sid")
+	stop := context.AfterFunc(r.Context(), func() {
+		pr.end()
+		if r.Method == http.MethodGet && sid != "" {
+			onAbort(sid)
+		}
+	})
 	defer func() {
 		stop()
 		ps.mu.Lock()
@@ -194,4 +204,20 @@ func serveClient(w http.ResponseWriter, r *http.Request, name string) {
 	w.Header().Set("Cache-Control", "public, max-age=0")
 	w.Header().Set("ETag", `"`+clientdist.Version()+`"`)
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))
+}
+
+// abortPoll reports a long-poll request the client abandoned to its
+// transport, which closes the connection ("transport error").
+func (s *Server) abortPoll(sid string) {
+	s.mu.RLock()
+	io := s.io
+	s.mu.RUnlock()
+	if io == nil {
+		return
+	}
+	if conn, ok := io.Engine().Clients().Load(sid); ok {
+		if t := conn.Transport(); t != nil && t.Name() == "polling" {
+			t.OnError("poll connection closed prematurely", nil)
+		}
+	}
 }

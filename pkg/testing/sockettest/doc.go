@@ -8,7 +8,9 @@
 //	var out Message
 //	Expect(c.Call(ctx, "chat:message", Message{Text: "hi"}, &out)).To(Succeed())
 //
-// The client speaks Engine.IO v4 and Socket.IO v5 over websocket itself
-// (the upstream Go clients were measured to drop opens and reorder
-// events); it owns one goroutine, which Close and Disconnect stop.
+// The client speaks Engine.IO v4 and Socket.IO v5 itself, over websocket
+// or long-polling (the upstream Go clients were measured to drop opens and
+// reorder events); it owns one goroutine, which Close and Disconnect stop.
+// Gomega matchers (ReceiveEvent, HaveAckOK, …) read it; NewEventContext
+// calls handlers without a network. See docs/testing.md.
 package sockettest

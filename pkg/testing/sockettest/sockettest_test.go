@@ -297,3 +297,46 @@ var _ = Describe("serving a service's event without a network", func() {
 		Expect(socketservice.CodeOf(err)).To(Equal(socketservice.CodeNotFound))
 	})
 })
+
+var _ = Describe("the long-polling transport", func() {
+	var srv *sockettest.Server
+	BeforeEach(func() {
+		before := goleak.IgnoreCurrent()
+		DeferCleanup(func() { Eventually(func() error { return goleak.Find(before) }).Should(Succeed()) })
+		srv = sockettest.NewServer(GinkgoT(), socketservice.AsService(func() room { return room{} }),
+			fx.Decorate(func(c socketservice.Config) socketservice.Config {
+				c.Recovery = &socketservice.RecoveryConfig{MaxDisconnectionDuration: time.Minute}
+				return c
+			}))
+	})
+
+	It("acks, receives events in order, binary included, and disconnects cleanly", func() {
+		c, err := srv.Connect(ctxT(), "/room", sockettest.WithTransport(sockettest.Polling))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(c.EmitWithAck(ctxT(), "say", "hi")).To(sockettest.HaveAckOK("hi"))
+		Expect(c.Emit("count", 50)).To(Succeed())
+		for i := 0; i < 50; i++ {
+			Eventually(c).Should(sockettest.ReceiveEvent("n", float64(i)))
+		}
+		Expect(srv.Socket.Of("/room").To(c.ID()).Emit("bin", []byte{1, 2, 3})).To(Succeed())
+		Eventually(c).Should(sockettest.ReceiveEvent("bin", []byte{1, 2, 3}))
+		c.Disconnect()
+		Eventually(srv.Socket.Of("/room").Count).Should(BeZero())
+	})
+
+	It("notices a dropped poll and recovers the session on reconnect", func() {
+		c, err := srv.Connect(ctxT(), "/room", sockettest.WithTransport(sockettest.Polling))
+		Expect(err).NotTo(HaveOccurred())
+		ns := srv.Socket.Of("/room")
+		Expect(ns.Emit("tick", 1)).To(Succeed())
+		Eventually(c).Should(sockettest.ReceiveEvent("tick", 1.0))
+		c.Close()
+		Eventually(ns.Count).Should(BeZero(), "the aborted poll is noticed at once, not at the ping timeout")
+		Expect(ns.Emit("tick", 2)).To(Succeed())
+		again, err := c.Reconnect(ctxT())
+		Expect(err).NotTo(HaveOccurred())
+		defer again.Close()
+		Expect(again).To(sockettest.BeRecovered())
+		Eventually(again).Should(sockettest.ReceiveEvent("tick", 2.0))
+	})
+})
