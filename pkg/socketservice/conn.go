@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -212,19 +211,27 @@ func (s *Server) takeAck(b []byte) {
 
 // packetNamespace reads the namespace of a Socket.IO packet after its type
 // digit: "/chat,…" or anything else for "/". Attachment counts ("1-") come
-// first for binary packets.
+// first for binary packets. It copies only the namespace, not the packet.
 func packetNamespace(b []byte) string {
-	s := string(b)
-	if i := strings.IndexByte(s, '-'); i > 0 && strings.Trim(s[:i], "0123456789") == "" {
-		s = s[i+1:]
+	if i := bytes.IndexByte(b, '-'); i > 0 && allDigits(b[:i]) {
+		b = b[i+1:]
 	}
-	if !strings.HasPrefix(s, "/") {
+	if len(b) == 0 || b[0] != '/' {
 		return "/"
 	}
-	if i := strings.IndexByte(s, ','); i >= 0 {
-		return s[:i]
+	if i := bytes.IndexByte(b, ','); i >= 0 {
+		return string(b[:i])
 	}
-	return s
+	return string(b)
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // leftCleanly reports (once) whether the client sent DISCONNECT for the
