@@ -60,7 +60,11 @@ func (s *Server) onEngineConnection(args ...any) {
 			cs.onMessage(s, p)
 		}
 	})
-	_ = conn.Once("close", func(...any) {
+	_ = conn.Once("close", func(args ...any) {
+		if len(args) > 1 && args[1] != nil {
+			reason, _ := args[0].(string)
+			s.log.Warn("socketservice: connection closed", "reason", reason, "error", args[1], "remote", conn.RemoteAddress())
+		}
 		cs.endAll()
 		// The socket.io client, whose listener was added first, has
 		// cleared its timer by now, and the engine its ping timers.

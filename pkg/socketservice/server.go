@@ -403,6 +403,15 @@ func (s *Server) onConnection(raw *socket.Socket) {
 	w.markConnected()
 	s.counter(w.nsp).Add(1)
 	raw.OnAny(w.onEvent)
+	// The engine reports a packet it cannot decode here, then closes the
+	// whole connection ("forced close").
+	_ = raw.On("error", func(args ...any) {
+		var err any
+		if len(args) > 0 {
+			err = args[0]
+		}
+		w.logger.Warn("socketservice: invalid packet from the client; closing its connection", "error", err)
+	})
 	_ = raw.On("disconnect", func(args ...any) {
 		reason, _ := args[0].(string)
 		s.onDisconnect(w, reason)
@@ -456,6 +465,7 @@ func (s *Server) onDisconnect(w *Socket, reason string) {
 	case w.orphaned.Load():
 		reason = "transport close"
 	}
+	w.logger.Debug("socketservice: disconnected", "reason", reason)
 	s.counter(w.nsp).Add(-1)
 	s.sockets.Delete(w.raw)
 	w.queue.push(func() {
