@@ -188,4 +188,3 @@ func (w *Socket) handleError(ctx context.Context, st *eventState, err error) err
 func errorEnvelope(err error, expose bool) map[string]any {
 	return map[string]any{"status": "error", "error": wireError(err, expose)}
 }
-
