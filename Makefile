@@ -8,7 +8,7 @@ CLIENT_FILES := socket.io.js socket.io.js.map socket.io.min.js socket.io.min.js.
 	socket.io.esm.min.js socket.io.esm.min.js.map socket.io.msgpack.min.js socket.io.msgpack.min.js.map
 TEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: all deps client run test vet bench fuzz clean
+.PHONY: all deps client run test vet bench load fuzz clean
 
 all: test
 
@@ -45,6 +45,9 @@ fuzz: client
 
 bench: client
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/socketservice/
+
+load: client
+	$(GO) run ./cmd/socketfx-load -clients 32 -duration 10s
 
 clean:
 	rm -rf $(INTEROP)/node_modules

@@ -2,50 +2,36 @@ package socketservice_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/socketfx/socketfx/pkg/socketservice"
+	"github.com/socketfx/socketfx/internal/bare"
 	"github.com/socketfx/socketfx/pkg/testing/sockettest"
-	"github.com/zishang520/socket.io/servers/socket/v3"
 )
 
 // Echo-with-ack round trips over loopback websocket, measured in the same
-// run for a socketfx typed handler and a bare zishang520 handler. Both use
-// the same Go client. See docs/benchmarks.md.
+// run for a socketfx typed handler and a bare zishang520 handler (both in
+// internal/bare). Both use the same Go client. See docs/benchmarks.md.
 //
 //	make bench   (go test -run '^$' -bench . -benchmem -count 5 ./pkg/socketservice/)
 
-type benchIn struct {
-	Text string `json:"text"`
-	N    int    `json:"n"`
-}
-
-type benchEcho struct{}
-
-func (benchEcho) Register(r *socketservice.Router) {
-	r.Namespace("/")
-	r.Handle("echo", socketservice.Typed(func(ctx context.Context, in benchIn) (benchIn, error) { return in, nil }))
-}
-
 func socketfxURL(b *testing.B) string {
-	return sockettest.NewServer(b, socketservice.AsService(func() benchEcho { return benchEcho{} })).URL
+	srv, err := bare.StartSocketfx()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(srv.Close)
+	return srv.URL
 }
 
 func bareURL(b *testing.B) string {
-	io := socket.NewServer(nil, nil)
-	_ = io.On("connection", func(args ...any) {
-		s := args[0].(*socket.Socket)
-		_ = s.On("echo", func(args ...any) {
-			ack := args[len(args)-1].(socket.Ack)
-			ack(args[:len(args)-1], nil)
-		})
-	})
-	hs := httptest.NewServer(io.ServeHandler(nil))
-	b.Cleanup(func() { io.Close(nil); hs.Close() })
-	return hs.URL
+	srv, err := bare.StartEngine()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // dial connects, retrying: the bare engine loses a CONNECT that arrives
@@ -69,7 +55,7 @@ func dial(b *testing.B, url string) *sockettest.Client {
 func roundTrips(b *testing.B, url string) {
 	c := dial(b, url)
 	defer c.Close()
-	in := map[string]any{"text": "hello", "n": 1}
+	in := bare.Payload{Text: "hello", N: 1}
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -88,7 +74,7 @@ func parallelRoundTrips(b *testing.B, url string) {
 		clients = append(clients, c)
 	}
 	var next atomic.Int64
-	in := map[string]any{"text": "hello", "n": 1}
+	in := bare.Payload{Text: "hello", N: 1}
 	b.ReportAllocs()
 	b.SetParallelism(4) // 8 goroutines on 2 cores
 	b.ResetTimer()

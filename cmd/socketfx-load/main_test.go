@@ -1,0 +1,38 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/socketfx/socketfx/pkg/testing/sockettest"
+	"go.uber.org/goleak"
+)
+
+// The load tool runs both targets, counts round trips without errors and
+// reports them. (It measures; it asserts nothing about speed.)
+func TestCompare(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(),
+		// the bare engine's own leaks (docs/engine.md) are not ours to fix here
+		goleak.IgnoreTopFunction("github.com/zishang520/socket.io/v3/pkg/queue.(*Queue).get"),
+		goleak.IgnoreTopFunction("sync.runtime_notifyListWait"),
+		goleak.IgnoreTopFunction("github.com/zishang520/socket.io/v3/pkg/utils.SetTimeout.func1"))
+	results, err := Compare(context.Background(), Options{Clients: 4, Duration: 300 * time.Millisecond, Namespace: "/", Event: "echo", Transport: sockettest.WebSocket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 2 || results[0].Name != "socketfx" || results[1].Name != "bare" {
+		t.Fatalf("results: %+v", results)
+	}
+	for _, r := range results {
+		if r.RoundTrips == 0 || r.Errors != 0 || r.P50 <= 0 || r.P99 < r.P50 {
+			t.Fatalf("%s: %+v", r.Name, r)
+		}
+	}
+	var out bytes.Buffer
+	Report(&out, results)
+	if !bytes.Contains(out.Bytes(), []byte("socketfx / bare throughput:")) {
+		t.Fatalf("report:\n%s", out.String())
+	}
+}
