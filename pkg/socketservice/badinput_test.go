@@ -76,7 +76,11 @@ var _ = Describe("bad input", func() {
 			if binary {
 				mt = websocket.BinaryMessage
 			}
-			Expect(ws.WriteMessage(mt, []byte(packet))).To(Succeed())
+			err := ws.WriteMessage(mt, []byte(packet))
+			if len(packet) <= 10_000 {
+				Expect(err).NotTo(HaveOccurred())
+			} // else the server may cut the connection while the client still writes
+
 			Expect(closedBy(ws)).To(HaveOccurred())
 			Eventually(logs.String).Should(ContainSubstring(logged))
 			Expect(okData(call(ok, "ping"))).To(Equal("pong"), "everyone else is still served")

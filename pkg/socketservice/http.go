@@ -76,6 +76,9 @@ type requestHandler interface {
 // when it closes the transport (it closes its write queue before queueing
 // the CLOSE packet), relying on that same context to end the request.
 //
+// A third: the engine clears the transport's current request after it let
+// the request's handler return, racing the client's next poll (see serve).
+//
 // So the engine gets a context that ends only when socketfx says so: when
 // the client went away, or at Stop; and only once the transport has armed
 // the request (its "close" listener, registered after Cleanup, is
@@ -118,6 +121,14 @@ func (ps *pollSet) serve(h requestHandler, w http.ResponseWriter, r *http.Reques
 		cancel()
 	}()
 	h.HandleRequest(pr.hc)
+	// The engine ends a request by closing its done channel (which let
+	// HandleRequest return) and then clearing the transport's current
+	// request. Were the response sent in between, the client's next poll
+	// could arrive first and be cleared instead: its later writes fail and
+	// the connection dies ("polling write error"), seen under load. Flush
+	// runs the same sync.Once, so it returns only once that clearing is
+	// done; the response leaves after it.
+	pr.hc.Flush()
 }
 
 // end ends the engine's view of the request once it is armed or done. A
