@@ -40,6 +40,11 @@ func rawClient(url string) *websocket.Conn {
 	_, connected, err := ws.ReadMessage()
 	Expect(err).NotTo(HaveOccurred())
 	Expect(string(connected)).To(HavePrefix("40/echo,"))
+	// One ack round trip: the socket is fully set up on the server.
+	Expect(ws.WriteMessage(websocket.TextMessage, []byte(`42/echo,1["ping"]`))).To(Succeed())
+	_, acked, err := ws.ReadMessage()
+	Expect(err).NotTo(HaveOccurred())
+	Expect(string(acked)).To(HavePrefix("43/echo,1"))
 	return ws
 }
 

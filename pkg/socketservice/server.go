@@ -314,6 +314,15 @@ func (s *Server) onHandshake(raw *socket.Socket, def *serviceDef, next func(*soc
 	}
 	w := s.newSocket(raw, def)
 	s.sockets.Store(raw, w)
+	// The engine reports a packet it cannot decode here, then closes the
+	// whole connection ("forced close").
+	_ = raw.On("error", func(args ...any) {
+		var err any
+		if len(args) > 0 {
+			err = args[0]
+		}
+		w.logger.Warn("socketservice: invalid packet from the client; closing its connection", "error", err)
+	})
 	// A connection that closes before the handshake completes never
 	// reaches onConnection; the janitor forgets such sockets.
 	_ = raw.Conn().Once("close", func(...any) { w.connClosedAt.Store(time.Now().UnixNano()) })
@@ -402,15 +411,6 @@ func (s *Server) onConnection(raw *socket.Socket) {
 	w.markConnected()
 	s.counter(w.nsp).Add(1)
 	raw.OnAny(w.onEvent)
-	// The engine reports a packet it cannot decode here, then closes the
-	// whole connection ("forced close").
-	_ = raw.On("error", func(args ...any) {
-		var err any
-		if len(args) > 0 {
-			err = args[0]
-		}
-		w.logger.Warn("socketservice: invalid packet from the client; closing its connection", "error", err)
-	})
 	_ = raw.On("disconnect", func(args ...any) {
 		reason, _ := args[0].(string)
 		s.onDisconnect(w, reason)
