@@ -99,36 +99,42 @@ func Into[T any](v any, dst *T) error {
 }
 
 // Normalize replaces binary buffers with []byte, recursively, so that
-// encoding/json and user code see ordinary Go values.
+// encoding/json and user code see ordinary Go values. Containers with no
+// binary inside are returned as they are, not copied.
 func Normalize(v any) any {
+	n, _ := normalize(v)
+	return n
+}
+
+// normalize also reports whether anything changed.
+func normalize(v any) (any, bool) {
 	switch x := v.(type) {
 	case Binary:
-		return x.Bytes()
+		return x.Bytes(), true
 	case []any:
 		var out []any
 		for i, e := range x {
-			n := Normalize(e)
+			n, changed := normalize(e)
+			if !changed {
+				continue
+			}
 			if out == nil {
-				if sameValue(n, e) {
-					continue
-				}
-				out = make([]any, len(x))
-				copy(out, x[:i])
+				out = append(make([]any, 0, len(x)), x...)
 			}
 			out[i] = n
 		}
 		if out == nil {
-			return x
+			return x, false
 		}
-		return out
+		return out, true
 	case map[string]any:
 		var out map[string]any
 		for k, e := range x {
-			n := Normalize(e)
+			n, changed := normalize(e)
+			if !changed {
+				continue
+			}
 			if out == nil {
-				if sameValue(n, e) {
-					continue
-				}
 				out = make(map[string]any, len(x))
 				for k2, e2 := range x {
 					out[k2] = e2
@@ -137,25 +143,11 @@ func Normalize(v any) any {
 			out[k] = n
 		}
 		if out == nil {
-			return x
+			return x, false
 		}
-		return out
+		return out, true
 	}
-	return v
-}
-
-// sameValue reports whether Normalize left e as it was. Only binary values
-// change, and they always become []byte.
-func sameValue(n, e any) bool {
-	if _, ok := e.(Binary); ok {
-		return false
-	}
-	switch e.(type) {
-	case []any, map[string]any:
-		// Containers are rebuilt only when something inside changed.
-		return reflect.ValueOf(n).UnsafePointer() == reflect.ValueOf(e).UnsafePointer()
-	}
-	return true
+	return v, false
 }
 
 func nillable(t reflect.Type) bool {

@@ -113,11 +113,7 @@ func (s *Server) connectDone(raw *socket.Socket) {
 	}
 	nsp := raw.Nsp().Name()
 	cs.mu.Lock()
-	if ch, ok := cs.connecting[nsp]; ok {
-		close(ch)
-		delete(cs.connecting, nsp)
-		cs.nConnecting.Add(-1)
-	}
+	cs.endLocked(nsp)
 	cs.mu.Unlock()
 	if raw.Connected() {
 		// The engine cleared the connect timer just before the
@@ -129,7 +125,14 @@ func (s *Server) connectDone(raw *socket.Socket) {
 func (cs *connState) endAll() {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	for nsp, ch := range cs.connecting {
+	for nsp := range cs.connecting {
+		cs.endLocked(nsp)
+	}
+}
+
+// endLocked releases the packets held for nsp; cs.mu is held.
+func (cs *connState) endLocked(nsp string) {
+	if ch, ok := cs.connecting[nsp]; ok {
 		close(ch)
 		delete(cs.connecting, nsp)
 		cs.nConnecting.Add(-1)

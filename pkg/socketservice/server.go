@@ -155,9 +155,7 @@ func (s *Server) Start(ctx context.Context) error {
 		ln, err := net.Listen("tcp", s.cfg.Addr)
 		if err != nil {
 			s.io.Close(nil)
-			s.reaper.Close()
-			close(s.janitorStop)
-			<-s.janitorDone
+			s.stopBackground()
 			s.cancel()
 			return fmt.Errorf("socketservice: listen on %s: %w", s.cfg.Addr, err)
 		}
@@ -524,17 +522,13 @@ func (s *Server) Stop(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	s.cancel()
-	s.reaper.Close()
-	close(s.janitorStop)
-	<-s.janitorDone
+	s.stopBackground()
 	if s.httpSrv != nil {
-		sctx, cancel := s.stageContext(ctx)
 		// A long-poll request can hold Shutdown until its timeout: bound
 		// it, then close whatever is left.
-		if err := s.httpSrv.Shutdown(sctx); err != nil {
+		if err := s.httpSrv.Shutdown(ctx); err != nil {
 			_ = s.httpSrv.Close()
 		}
-		cancel()
 		<-s.served
 	}
 	s.mu.Lock()
@@ -575,39 +569,39 @@ func (s *Server) waitConnsClosed(ctx context.Context) error {
 	})
 }
 
-// pollUntil checks done every 5 ms until it holds, bounded by one stop
-// stage. The engine offers no event for either condition.
+// pollUntil checks done every 5 ms until it holds or the stop's deadline
+// passes. The engine offers no event for either condition.
 func (s *Server) pollUntil(ctx context.Context, stage string, done func() bool) error {
-	sctx, cancel := s.stageContext(ctx)
-	defer cancel()
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
 	for !done() {
 		select {
 		case <-t.C:
-		case <-sctx.Done():
-			return fmt.Errorf("socketservice: stop: %s: %w", stage, sctx.Err())
+		case <-ctx.Done():
+			return fmt.Errorf("socketservice: stop: %s: %w", stage, ctx.Err())
 		}
 	}
 	return nil
 }
 
-func (s *Server) stageContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
-}
-
-// wait waits for in-flight handlers and hooks, bounded by one stage.
+// wait waits for in-flight handlers and hooks until the stop's deadline.
 func (s *Server) wait(ctx context.Context, stage string) error {
-	sctx, cancel := s.stageContext(ctx)
-	defer cancel()
 	select {
 	case <-s.inflight.idleChan():
 		return nil
-	case <-sctx.Done():
+	case <-ctx.Done():
 		// Cancel the handlers' contexts so that they can end.
 		s.cancel()
-		return fmt.Errorf("socketservice: stop: %s: %w", stage, sctx.Err())
+		return fmt.Errorf("socketservice: stop: %s: %w", stage, ctx.Err())
 	}
+}
+
+// stopBackground stops the goroutines the server owns besides its HTTP
+// server: the timer reaper and the janitor.
+func (s *Server) stopBackground() {
+	s.reaper.Close()
+	close(s.janitorStop)
+	<-s.janitorDone
 }
 
 func (s *Server) currentState() serverState {
