@@ -105,3 +105,8 @@ var NewContext func(parent context.Context, rec *Recorder, nsp, event string, au
 // (with its middleware), as the server would, on the context's fake
 // socket. Set by pkg/socketservice.
 var Serve func(ctx context.Context, svc any, args []any) (any, error)
+
+// CrashCluster stops a cluster adapter the way a killed process would (no
+// goodbye to the other nodes). pkg/adapter fills it in at init; the
+// multi-node harness calls it.
+var CrashCluster func(cluster any) bool

@@ -33,12 +33,13 @@ type Params struct {
 	ConnectMW  GlobalConnectMiddleware `optional:"true"`
 	Validator  InputValidator          `optional:"true"`
 	Logger     *slog.Logger            `optional:"true"`
+	Cluster    Cluster                 `optional:"true"`
 }
 
 // New builds the Server for fx and ties it to the app's lifecycle: it
 // starts on fx start and stops gracefully on fx stop.
 func New(p Params) (*Server, error) {
-	s, err := NewServer(p.Config, WithLogger(p.Logger), WithServices(p.Services...), WithGlobalMiddleware(p.Middleware...), WithGlobalConnectMiddleware(p.ConnectMW...), WithInputValidator(p.Validator))
+	s, err := NewServer(p.Config, WithLogger(p.Logger), WithServices(p.Services...), WithGlobalMiddleware(p.Middleware...), WithGlobalConnectMiddleware(p.ConnectMW...), WithInputValidator(p.Validator), WithCluster(p.Cluster))
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,7 @@ type Server struct {
 	globalConnect []ConnectHook
 	validate      InputValidator
 	services      []Service
+	cluster       Cluster
 
 	mu       sync.RWMutex
 	state    serverState
@@ -131,6 +132,10 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	if err := s.register(); err != nil {
 		return err
+	}
+	if s.cluster != nil && s.cfg.Recovery != nil && !s.cluster.RecoversAcrossNodes() {
+		return fmt.Errorf("socketservice: Config.Recovery is set but the cluster adapter %T cannot recover a socket on another node: "+
+			"use a cluster mode that can (adapter.ModeStreams), or remove Config.Recovery", s.cluster)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	s.io = socket.NewServer(nil, s.engineOptions())
@@ -241,6 +246,9 @@ func (s *Server) engineOptions() *socket.ServerOptions {
 		}
 		opts.SetCors(&types.Cors{Origin: origin, Credentials: c.CORS.Credentials})
 	}
+	if s.cluster != nil {
+		opts.SetAdapter(s.cluster.EngineAdapter(c.Recovery != nil))
+	}
 	if c.Recovery != nil {
 		r := &socket.ConnectionStateRecovery{}
 		r.SetMaxDisconnectionDuration(c.Recovery.MaxDisconnectionDuration.Milliseconds())
@@ -258,6 +266,9 @@ func (s *Server) bind(nsp socket.Namespace, def *serviceDef) {
 	nsp.Use(func(raw *socket.Socket, next func(*socket.ExtendedError)) {
 		s.onHandshake(raw, def, next)
 	})
+	if def != nil && def.pattern == nil {
+		s.bindServerEvents(nsp, def)
+	}
 	_ = nsp.On("connection", func(args ...any) {
 		if raw, ok := args[0].(*socket.Socket); ok {
 			s.onConnection(raw)
@@ -283,6 +294,7 @@ func (s *Server) onNewNamespace(args ...any) {
 		}
 	}
 	if match != nil {
+		s.bindServerEvents(nsp, match)
 		s.runInit(match, name)
 	}
 }

@@ -120,7 +120,9 @@ type serviceDef struct {
 	connect    []ConnectHook
 	disconnect []DisconnectHook
 	init       []InitHook
-	errs       []error
+	// serverEvents are events from other nodes (Router.OnServerEvent).
+	serverEvents map[string]ServerEventHandler
+	errs         []error
 }
 
 func newServiceDef(svc Service) *serviceDef {

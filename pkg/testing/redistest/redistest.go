@@ -16,6 +16,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -121,8 +122,8 @@ func (s *Server) start() error {
 	cmd := exec.Command(s.bin,
 		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.dir,
-		"--protected-mode", "no", "--daemonize", "no", "--loglevel", "warning")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		"--protected-mode", "no", "--daemonize", "no", "--loglevel", "warning",
+		"--logfile", s.logFile())
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -136,7 +137,8 @@ func (s *Server) start() error {
 		}
 		select {
 		case <-done:
-			return fmt.Errorf("redis-server on port %d exited early", s.port)
+			log, _ := os.ReadFile(s.logFile())
+			return fmt.Errorf("redis-server on port %d exited early; its log:\n%s", s.port, log)
 		case <-ctx.Done():
 			_ = cmd.Process.Kill()
 			<-done
@@ -149,6 +151,10 @@ func (s *Server) start() error {
 	s.mu.Unlock()
 	return nil
 }
+
+// logFile is where redis-server logs (warnings only), in the test's
+// temporary directory.
+func (s *Server) logFile() string { return filepath.Join(s.dir, "redis.log") }
 
 // ping sends PING in RESP and expects +PONG.
 func ping(ctx context.Context, addr string) error {

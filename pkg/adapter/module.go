@@ -1,0 +1,51 @@
+package adapter
+
+import (
+	"log/slog"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/socketfx/socketfx/pkg/socketservice"
+	"go.uber.org/fx"
+)
+
+// Params are the adapter's dependencies under fx.
+type Params struct {
+	fx.In
+
+	Lifecycle fx.Lifecycle
+	Config    Config
+	Client    redis.UniversalClient `optional:"true"`
+	Logger    *slog.Logger          `optional:"true"`
+}
+
+// NewFx builds the adapter for fx and ties it to the app's lifecycle: it
+// connects before the socket server starts and closes after it stopped.
+// A redis.UniversalClient in the graph is used instead of Config.URL.
+func NewFx(p Params) (*Redis, error) {
+	opts := []Option{WithLogger(p.Logger)}
+	if p.Client != nil {
+		opts = append(opts, WithClient(p.Client))
+	}
+	r, err := New(p.Config, opts...)
+	if err != nil {
+		return nil, err
+	}
+	p.Lifecycle.Append(fx.StartStopHook(r.Start, r.Stop))
+	return r, nil
+}
+
+// Module provides *Redis and, as socketservice.Cluster, joins the socket
+// server to the cluster. Supply a Config:
+//
+//	fx.New(
+//		socketservice.Module,
+//		adapter.Module,
+//		fx.Supply(adapter.Config{URL: "redis://127.0.0.1:6379"}),
+//		…
+//	)
+var Module = fx.Module("socketfx.adapter",
+	fx.Provide(
+		NewFx,
+		func(r *Redis) socketservice.Cluster { return r },
+	),
+)

@@ -1,0 +1,513 @@
+package adapter
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/socketfx/socketfx/internal/testhook"
+	"github.com/zishang520/socket.io/servers/socket/v3"
+)
+
+// Redis joins socketfx nodes (and Node socket.io servers using
+// @socket.io/redis-adapter) through Redis pub/sub. It implements
+// socketservice.Cluster; build it with New, or with Module under fx.
+//
+// Every namespace gets its own channels. A broadcast is delivered to the
+// local sockets at once and published for the other nodes; a request that
+// needs answers (FetchSockets, ServerSideEmitWithAck, EmitWithAck) waits
+// for every node the heartbeats count, within Config.RequestTimeout.
+//
+// While Redis is away, local clients and local broadcasts are served as
+// usual; cross-node operations fail at once with ErrUnavailable (broadcasts
+// to other nodes are dropped and logged), reconnection backs off up to
+// 2 s, and everything resumes by itself when Redis returns.
+type Redis struct {
+	cfg       Config
+	client    redis.UniversalClient
+	ownClient bool
+	log       *slog.Logger
+	uid       string
+
+	mu      sync.Mutex
+	started bool
+	closed  bool
+	ps      *redis.PubSub
+	nsps    map[string]*nspAdapter // by namespace name
+	routes  map[string]route       // by channel or pattern
+
+	out     chan outMsg
+	stop    chan struct{}
+	loops   sync.WaitGroup // receive, publish, heartbeat
+	workers sync.WaitGroup // server event handlers
+
+	subUp    atomic.Bool // the subscription connection works
+	pubUp    atomic.Bool // the last publish worked
+	lastErr  atomic.Pointer[errBox]
+	lastWarn atomic.Int64
+	dropped  atomic.Uint64
+	crashed  atomic.Bool
+}
+
+type errBox struct{ err error }
+
+type routeKind int
+
+const (
+	routeBroadcast routeKind = iota
+	routeRequest
+	routeResponse
+	routeHeartbeat
+)
+
+type route struct {
+	nsp  *nspAdapter
+	kind routeKind
+}
+
+type outMsg struct {
+	channel string
+	payload []byte
+}
+
+// New builds the adapter. It does not connect: Start does.
+func New(cfg Config, opts ...Option) (*Redis, error) {
+	r := &Redis{cfg: cfg.withDefaults(), log: slog.Default(), ownClient: true}
+	for _, o := range opts {
+		o(r)
+	}
+	if r.client == nil {
+		if cfg.URL == "" {
+			return nil, errors.New("adapter: no Redis: set Config.URL or use WithClient")
+		}
+		o, err := redis.ParseURL(cfg.URL)
+		if err != nil {
+			return nil, fmt.Errorf("adapter: Config.URL: %w", err)
+		}
+		o.Dialer = backoffDialer(o.DialTimeout)
+		o.MaxRetries = 1
+		o.ContextTimeoutEnabled = true
+		r.client = redis.NewClient(o)
+	}
+	var id [8]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return nil, err
+	}
+	r.uid = hex.EncodeToString(id[:])
+	r.nsps = map[string]*nspAdapter{}
+	r.routes = map[string]route{}
+	r.out = make(chan outMsg, r.cfg.PublishQueue)
+	r.stop = make(chan struct{})
+	return r, nil
+}
+
+// UID is this node's id on the wire.
+func (r *Redis) UID() string { return r.uid }
+
+// Start connects to Redis (it fails when Redis cannot be reached within
+// ctx, so that a wrong URL shows at once) and starts the adapter's loops.
+func (r *Redis) Start(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.started {
+		return errors.New("adapter: Start called twice")
+	}
+	if err := r.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("adapter: cannot reach Redis: %w", err)
+	}
+	r.ps = r.client.Subscribe(ctx)
+	r.started = true
+	r.subUp.Store(true)
+	r.pubUp.Store(true)
+	r.loops.Add(3)
+	go r.receiveLoop()
+	go r.publishLoop()
+	go r.heartbeatLoop()
+	return nil
+}
+
+// Stop says goodbye for the namespaces still open, stops the loops and
+// closes the connections (and the client, unless it came from WithClient).
+func (r *Redis) Stop(ctx context.Context) error {
+	r.mu.Lock()
+	if !r.started || r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	nsps := make([]*nspAdapter, 0, len(r.nsps))
+	for _, n := range r.nsps {
+		nsps = append(nsps, n)
+	}
+	r.mu.Unlock()
+	if !r.crashed.Load() {
+		for _, n := range nsps {
+			n.sayGoodbye(ctx)
+		}
+	}
+	for _, n := range nsps {
+		n.failPending(ErrClosed)
+	}
+	close(r.stop)
+	err := r.ps.Close()
+	r.loops.Wait()
+	done := make(chan struct{})
+	go func() { r.workers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = errors.Join(err, fmt.Errorf("adapter: stop: server event handlers: %w", ctx.Err()))
+	}
+	if r.ownClient {
+		err = errors.Join(err, r.client.Close())
+	}
+	if errors.Is(err, redis.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// crash stops the node as a killed process would: no goodbye, connections
+// cut. Used by the multi-node test harness.
+func (r *Redis) crash() {
+	r.crashed.Store(true)
+	_ = r.Stop(context.Background())
+}
+
+// Health returns nil while Redis works, and otherwise an error wrapping
+// ErrUnavailable with the last failure: the node is degraded (local
+// traffic goes on, cross-node traffic does not).
+func (r *Redis) Health() error {
+	if r.subUp.Load() && r.pubUp.Load() {
+		return nil
+	}
+	cause := errors.New("connection lost")
+	if b := r.lastErr.Load(); b != nil {
+		cause = b.err
+	}
+	return fmt.Errorf("%w: %v", ErrUnavailable, cause)
+}
+
+func (r *Redis) healthy() bool { return r.subUp.Load() && r.pubUp.Load() }
+
+// Dropped counts the cross-node messages dropped because Redis was away or
+// the publish queue was full.
+func (r *Redis) Dropped() uint64 { return r.dropped.Load() }
+
+// EngineAdapter implements socketservice.Cluster.
+func (r *Redis) EngineAdapter(recovery bool) socket.AdapterConstructor {
+	return builder{r}
+}
+
+// RecoversAcrossNodes implements socketservice.Cluster: pub/sub keeps no
+// history, so a socket cannot recover on another node.
+func (r *Redis) RecoversAcrossNodes() bool { return false }
+
+type builder struct{ r *Redis }
+
+func (b builder) New(nsp socket.Namespace) socket.Adapter { return newNspAdapter(b.r, nsp) }
+
+// register adds a namespace's channels; the subscription is sent at once
+// (and again by go-redis after a reconnection).
+func (r *Redis) register(n *nspAdapter) error {
+	r.mu.Lock()
+	if r.closed || !r.started {
+		r.mu.Unlock()
+		return ErrClosed
+	}
+	r.nsps[n.name] = n
+	r.routes[n.broadcastPattern] = route{n, routeBroadcast}
+	r.routes[n.requestChannel] = route{n, routeRequest}
+	r.routes[n.responseChannel] = route{n, routeResponse}
+	r.routes[n.ownResponseChannel] = route{n, routeResponse}
+	r.routes[n.heartbeatChannel] = route{n, routeHeartbeat}
+	ps := r.ps
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.RequestTimeout)
+	defer cancel()
+	err := errors.Join(
+		ps.PSubscribe(ctx, n.broadcastPattern),
+		ps.Subscribe(ctx, n.requestChannel, n.responseChannel, n.ownResponseChannel, n.heartbeatChannel),
+	)
+	if err != nil {
+		r.fail("subscribe", err)
+	}
+	return err
+}
+
+func (r *Redis) unregister(n *nspAdapter) {
+	r.mu.Lock()
+	if r.nsps[n.name] == n {
+		delete(r.nsps, n.name)
+		delete(r.routes, n.broadcastPattern)
+		delete(r.routes, n.requestChannel)
+		delete(r.routes, n.responseChannel)
+		delete(r.routes, n.ownResponseChannel)
+		delete(r.routes, n.heartbeatChannel)
+	}
+	ps, closed := r.ps, r.closed
+	r.mu.Unlock()
+	if closed || ps == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.RequestTimeout)
+	defer cancel()
+	_ = ps.PUnsubscribe(ctx, n.broadcastPattern)
+	_ = ps.Unsubscribe(ctx, n.requestChannel, n.responseChannel, n.ownResponseChannel, n.heartbeatChannel)
+}
+
+func (r *Redis) lookup(key string) (route, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rt, ok := r.routes[key]
+	return rt, ok
+}
+
+// publish queues a message for the other nodes. It never blocks: when the
+// queue is full or Redis is known to be away the message is dropped and
+// the error returned.
+func (r *Redis) publish(channel string, payload []byte) error {
+	if r.closedNow() {
+		return ErrClosed
+	}
+	if !r.subUp.Load() {
+		r.drop("redis unavailable")
+		return r.Health()
+	}
+	select {
+	case r.out <- outMsg{channel, payload}:
+		return nil
+	default:
+		r.drop("publish queue full")
+		return fmt.Errorf("%w: publish queue full", ErrUnavailable)
+	}
+}
+
+func (r *Redis) closedNow() bool {
+	select {
+	case <-r.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (r *Redis) drop(why string) {
+	n := r.dropped.Add(1)
+	r.warn("adapter: cross-node message dropped", "reason", why, "dropped_total", n)
+}
+
+// warn logs at most once every 5 s, so that an outage does not flood the log.
+func (r *Redis) warn(msg string, args ...any) {
+	now := time.Now().UnixNano()
+	last := r.lastWarn.Load()
+	if now-last < int64(5*time.Second) || !r.lastWarn.CompareAndSwap(last, now) {
+		return
+	}
+	r.log.Warn(msg, args...)
+}
+
+func (r *Redis) fail(op string, err error) {
+	r.lastErr.Store(&errBox{fmt.Errorf("%s: %w", op, err)})
+	r.warn("adapter: redis error; cross-node traffic is degraded until it returns", "op", op, "error", err)
+}
+
+// publishLoop sends queued messages, pipelining what has piled up.
+func (r *Redis) publishLoop() {
+	defer r.loops.Done()
+	batch := make([]outMsg, 0, 256)
+	for {
+		select {
+		case <-r.stop:
+			return
+		case m := <-r.out:
+			batch = append(batch[:0], m)
+		drain:
+			for len(batch) < cap(batch) {
+				select {
+				case m := <-r.out:
+					batch = append(batch, m)
+				default:
+					break drain
+				}
+			}
+			r.send(batch)
+		}
+	}
+}
+
+func (r *Redis) send(batch []outMsg) {
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.RequestTimeout)
+	defer cancel()
+	var err error
+	if len(batch) == 1 {
+		err = r.client.Publish(ctx, batch[0].channel, batch[0].payload).Err()
+	} else {
+		_, err = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, m := range batch {
+				p.Publish(ctx, m.channel, m.payload)
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		if r.closedNow() {
+			return
+		}
+		r.pubUp.Store(false)
+		r.fail("publish", err)
+		r.dropped.Add(uint64(len(batch)))
+		return
+	}
+	r.pubUp.Store(true)
+}
+
+// receiveLoop reads the subscription connection and routes each message.
+// After an error it backs off (50 ms doubling to 2 s) before go-redis
+// dials again, so an outage costs no CPU to speak of.
+func (r *Redis) receiveLoop() {
+	defer r.loops.Done()
+	backoff := time.Duration(0)
+	for {
+		msg, err := r.ps.ReceiveTimeout(context.Background(), 2*r.cfg.HeartbeatInterval)
+		if r.closedNow() {
+			return
+		}
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// Silence, not failure: our own heartbeats arrive every
+				// interval, so ask Redis directly.
+				if perr := r.ps.Ping(context.Background()); perr == nil {
+					continue
+				}
+			}
+			r.subUp.Store(false)
+			r.fail("subscribe", err)
+			backoff = min(max(2*backoff, 50*time.Millisecond), 2*time.Second)
+			select {
+			case <-r.stop:
+				return
+			case <-time.After(backoff):
+			}
+			continue
+		}
+		backoff = 0
+		if !r.subUp.Load() {
+			r.subUp.Store(true)
+			r.pubUp.Store(true)
+			r.log.Info("adapter: redis is back; cross-node traffic resumes")
+		}
+		switch m := msg.(type) {
+		case *redis.Message:
+			key := m.Channel
+			if m.Pattern != "" {
+				key = m.Pattern
+			}
+			if rt, ok := r.lookup(key); ok {
+				rt.nsp.onMessage(rt.kind, m.Channel, []byte(m.Payload))
+			}
+		}
+	}
+}
+
+// heartbeatLoop tells the other nodes this one is alive, forgets silent
+// nodes, and counts the Node servers of each namespace.
+func (r *Redis) heartbeatLoop() {
+	defer r.loops.Done()
+	t := time.NewTicker(r.cfg.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-t.C:
+		}
+		r.mu.Lock()
+		nsps := make([]*nspAdapter, 0, len(r.nsps))
+		for _, n := range r.nsps {
+			nsps = append(nsps, n)
+		}
+		r.mu.Unlock()
+		for _, n := range nsps {
+			n.beat(beatAlive)
+			n.expirePeers()
+		}
+		r.countForeign(nsps)
+	}
+}
+
+// countForeign counts, per namespace, the subscribers of the request
+// channel that are not socketfx nodes (those also subscribe to the
+// heartbeat channel): Node servers, which send no heartbeats.
+func (r *Redis) countForeign(nsps []*nspAdapter) {
+	if len(nsps) == 0 || !r.healthy() {
+		return
+	}
+	chans := make([]string, 0, 2*len(nsps))
+	for _, n := range nsps {
+		chans = append(chans, n.requestChannel, n.heartbeatChannel)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.RequestTimeout)
+	defer cancel()
+	counts, err := r.client.PubSubNumSub(ctx, chans...).Result()
+	if err != nil {
+		return
+	}
+	for _, n := range nsps {
+		n.foreign.Store(max(0, counts[n.requestChannel]-counts[n.heartbeatChannel]))
+	}
+}
+
+// backoffDialer dials like net.Dialer, but after a failed dial it waits
+// (100 ms doubling to 2 s) before trying again, so that go-redis's pool
+// cannot spin while Redis is down.
+func backoffDialer(timeout time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	var (
+		mu    sync.Mutex
+		next  time.Time
+		delay time.Duration
+		last  error
+	)
+	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		if wait := time.Until(next); wait > 0 {
+			err := last
+			mu.Unlock()
+			return nil, fmt.Errorf("adapter: redis dial backing off for %v after: %w", wait.Round(time.Millisecond), err)
+		}
+		mu.Unlock()
+		c, err := d.DialContext(ctx, network, addr)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			delay = min(max(2*delay, 100*time.Millisecond), 2*time.Second)
+			next, last = time.Now().Add(delay), err
+			return nil, err
+		}
+		delay, next = 0, time.Time{}
+		return c, nil
+	}
+}
+
+func init() {
+	testhook.CrashCluster = func(c any) bool {
+		r, ok := c.(*Redis)
+		if ok {
+			r.crash()
+		}
+		return ok
+	}
+}

@@ -1,0 +1,182 @@
+package socketservice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
+)
+
+// Cluster joins servers on several nodes so that they act as one:
+// broadcasts, acks, FetchSockets, room changes, disconnects and server
+// events reach sockets on every node. pkg/adapter provides one on Redis;
+// provide it with fx (adapter.Module) or pass WithCluster to NewServer.
+//
+// The interface is small on purpose: a Cluster hands the server an engine
+// adapter for each namespace and says whether a socket can recover its
+// state on another node.
+type Cluster interface {
+	// EngineAdapter returns the adapter constructor the engine uses for
+	// every namespace. recovery is true when Config.Recovery is set.
+	EngineAdapter(recovery bool) socket.AdapterConstructor
+	// RecoversAcrossNodes reports whether a socket that dropped on one node
+	// can recover its state on another. With Config.Recovery set and a
+	// cluster that cannot, Start fails rather than let recovery silently
+	// work only when the client happens to reach the same node.
+	RecoversAcrossNodes() bool
+}
+
+// WithCluster joins the server to a cluster (see Cluster). Nil keeps the
+// server on its own.
+func WithCluster(c Cluster) ServerOption {
+	return serverOptionFunc(func(s *Server) { s.cluster = c })
+}
+
+// ServerEventHandler handles an event another node of the cluster sent
+// with Namespace.ServerSideEmit (Socket.IO's serverSideEmit). Its result is
+// the answer when the sender asked for one (ServerSideEmitWithAck); an
+// error is answered as {code, message}, like a client error.
+type ServerEventHandler func(ctx context.Context, args []any) (any, error)
+
+// OnServerEvent handles event when another node of the cluster sends it to
+// this namespace (see Namespace.ServerSideEmit). Server events never reach
+// clients, and clients cannot send them.
+func (r *Router) OnServerEvent(event string, h ServerEventHandler) {
+	switch {
+	case h == nil:
+		r.svc.errs = append(r.svc.errs, fmt.Errorf("server event %q: nil handler", event))
+		return
+	case event == "" || reservedEvents[event] || event == "connection" || event == "new_namespace":
+		r.svc.errs = append(r.svc.errs, fmt.Errorf("server event %q is reserved", event))
+		return
+	}
+	if r.svc.serverEvents == nil {
+		r.svc.serverEvents = map[string]ServerEventHandler{}
+	}
+	if _, dup := r.svc.serverEvents[event]; dup {
+		r.svc.errs = append(r.svc.errs, fmt.Errorf("server event %q registered twice", event))
+		return
+	}
+	r.svc.serverEvents[event] = h
+}
+
+// bindServerEvents listens on the engine namespace for the service's server
+// events. The adapter appends an answer function when the sender waits.
+func (s *Server) bindServerEvents(nsp socket.Namespace, def *serviceDef) {
+	for event, h := range def.serverEvents {
+		_ = nsp.On(event, func(args ...any) {
+			var reply socket.Ack
+			if n := len(args); n > 0 {
+				if ack, ok := args[n-1].(socket.Ack); ok {
+					reply, args = ack, args[:n-1]
+				}
+			}
+			s.runServerEvent(nsp.Name(), event, h, args, reply)
+		})
+	}
+}
+
+func (s *Server) runServerEvent(nsp, event string, h ServerEventHandler, args []any, reply socket.Ack) {
+	s.inflight.add(1)
+	defer s.inflight.done()
+	var (
+		res any
+		err error
+	)
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("socketservice: panic in server event handler", "namespace", nsp, "event", event, "panic", p)
+				err = NewError(CodeInternal, "internal server error")
+			}
+		}()
+		res, err = h(s.ctx, args)
+	}()
+	if err != nil {
+		s.log.Warn("socketservice: server event handler failed", "namespace", nsp, "event", event, "error", err)
+	}
+	if reply == nil {
+		return
+	}
+	if err != nil {
+		reply([]any{map[string]any{"error": wireError(err, s.cfg.ExposeErrors)}}, nil)
+		return
+	}
+	reply([]any{res}, nil)
+}
+
+// ServerSideEmit sends a server event to this namespace on every other
+// node of the cluster (see Router.OnServerEvent). Without a cluster it
+// fails: there is no other node to reach.
+func (n Namespace) ServerSideEmit(event string, args ...any) error {
+	nsp, err := n.clusterNamespace(event)
+	if err != nil {
+		return err
+	}
+	return nsp.Adapter().ServerSideEmit(append([]any{event}, args...))
+}
+
+// ServerSideEmitWithAck sends a server event to every other node and waits
+// for each node's answer, until ctx is done or, when ctx has no deadline,
+// for DefaultAckTimeout. The answers that came are returned, with an
+// error wrapping context.DeadlineExceeded if some node did not answer.
+func (n Namespace) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]any, error) {
+	nsp, err := n.clusterNamespace(event)
+	if err != nil {
+		return nil, err
+	}
+	type answer struct {
+		replies []any
+		err     error
+	}
+	done := make(chan answer, 1)
+	var ack socket.Ack = func(replies []any, err error) {
+		select {
+		case done <- answer{replies, err}:
+		default:
+		}
+	}
+	if err := nsp.Adapter().ServerSideEmit(append(append([]any{event}, args...), ack)); err != nil {
+		return nil, err
+	}
+	t := time.NewTimer(ackTimeout(ctx))
+	defer t.Stop()
+	select {
+	case a := <-done:
+		return a.replies, a.err
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return nil, fmt.Errorf("socketservice: server event %q on %s: not every node answered in time: %w", event, n.name, context.DeadlineExceeded)
+}
+
+// ErrNoCluster is returned by ServerSideEmit on a server without a cluster.
+var ErrNoCluster = errors.New("socketservice: no cluster: server events need a multi-node adapter (pkg/adapter)")
+
+func (n Namespace) clusterNamespace(event string) (socket.Namespace, error) {
+	if event == "" || reservedEvents[event] {
+		return nil, fmt.Errorf("socketservice: %q is a reserved event name", event)
+	}
+	if n.srv == nil {
+		return nil, fmt.Errorf("%w (a fake socket only records emits)", ErrNotRunning)
+	}
+	if n.srv.cluster == nil {
+		return nil, ErrNoCluster
+	}
+	return n.srv.engineNamespace(n.name)
+}
+
+// ServerCount returns how many nodes serve this namespace: 1 without a
+// cluster; with one, this node and every node the cluster counts as alive.
+func (n Namespace) ServerCount() (int, error) {
+	if n.srv == nil {
+		return 0, fmt.Errorf("%w (a fake socket only records emits)", ErrNotRunning)
+	}
+	nsp, err := n.srv.engineNamespace(n.name)
+	if err != nil {
+		return 0, err
+	}
+	return int(nsp.Adapter().ServerCount()), nil
+}
