@@ -40,9 +40,13 @@ func Dir() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "interop")
 }
 
-// Start runs the driver. It fails with instructions when Node or the npm
-// packages are missing.
-func Start() (*Driver, error) {
+// Start runs the client driver (driver.js). It fails with instructions when
+// Node or the npm packages are missing.
+func Start() (*Driver, error) { return StartScript("driver.js") }
+
+// StartScript runs another line-protocol script of interop/ with args, e.g.
+// cluster-server.js (a Node socket.io server on the Redis adapter).
+func StartScript(script string, args ...string) (*Driver, error) {
 	dir := Dir()
 	if _, err := exec.LookPath("node"); err != nil {
 		return nil, fmt.Errorf("nodeclient: node is not installed (install Node.js 18+ and run `make deps`): %w", err)
@@ -50,7 +54,7 @@ func Start() (*Driver, error) {
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "socket.io-client")); err != nil {
 		return nil, fmt.Errorf("nodeclient: %s/node_modules is missing: run `make deps` (npm ci in interop/)", dir)
 	}
-	cmd := exec.Command("node", filepath.Join(dir, "driver.js"))
+	cmd := exec.Command("node", append([]string{filepath.Join(dir, script)}, args...)...)
 	cmd.Dir = dir
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

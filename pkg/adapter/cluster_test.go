@@ -6,6 +6,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/socketfx/socketfx/internal/nodeclient"
 	"github.com/socketfx/socketfx/pkg/socketservice"
 	"github.com/socketfx/socketfx/pkg/testing/clustertest"
 	"github.com/socketfx/socketfx/pkg/testing/sockettest"
@@ -43,6 +44,24 @@ var _ = Describe("a cluster of socketfx nodes", func() {
 		for _, cl := range []*sockettest.Client{a, b, d} {
 			Eventually(cl).Should(sockettest.ReceiveEvent("news", "hello", 42.0))
 		}
+	})
+
+	It("reaches the official Node socket.io-client on another node", func() {
+		d, err := nodeclient.Start()
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(d.Close)
+		d.Send(map[string]any{"op": "connect", "id": "js", "url": c.Node(1).URL + "/room", "opts": map[string]any{"auth": map[string]any{"name": "js"}}})
+		Eventually(func() []nodeclient.Report { return d.Find("connect", "js") }).Should(HaveLen(1))
+		goClient := connect(c, 2)
+		ns := c.Node(0).Socket.Of("/room")
+		Expect(ns.Emit("news", "to all", []byte{7})).To(Succeed())
+		Expect(ns.To("user:js").Emit("direct", "to js")).To(Succeed())
+		Eventually(func() []nodeclient.Report { return d.Events("js") }).Should(ContainElements(
+			And(HaveKeyWithValue("event", "news"), HaveKeyWithValue("args", []any{"to all", map[string]any{"$binary": "Bw=="}})),
+			And(HaveKeyWithValue("event", "direct"), HaveKeyWithValue("args", []any{"to js"})),
+		))
+		Eventually(goClient).Should(sockettest.ReceiveEvent("news", "to all", []byte{7}))
+		Expect(eventNames(goClient)).NotTo(ContainElement("direct"))
 	})
 
 	It("emits to a room, with except, and to one socket on another node", func() {

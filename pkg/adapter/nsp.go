@@ -198,13 +198,13 @@ func (a *nspAdapter) FetchSockets(opts *socket.BroadcastOptions) func(func([]soc
 				cb(mine, err)
 				return
 			}
+			if !a.r.healthy() {
+				cb(nil, fmt.Errorf("adapter: fetch sockets of %s: %w", a.name, a.r.Health()))
+				return
+			}
 			others := a.ServerCount() - 1
 			if others <= 0 {
 				cb(mine, nil)
-				return
-			}
-			if !a.r.healthy() {
-				cb(nil, fmt.Errorf("adapter: fetch sockets of %s: %w", a.name, a.r.Health()))
 				return
 			}
 			id := newRequestID()
@@ -332,13 +332,13 @@ func (a *nspAdapter) ServerSideEmit(packet []any) error {
 		}
 		return a.r.publish(a.requestChannel, b)
 	}
+	if !a.r.healthy() {
+		return a.r.Health()
+	}
 	others := a.ServerCount() - 1
 	if others <= 0 {
 		ack([]any{}, nil)
 		return nil
-	}
-	if !a.r.healthy() {
-		return a.r.Health()
 	}
 	id := newRequestID()
 	b, err := encode(message{UID: a.r.uid, RequestID: id, Type: reqServerSideEmit, Data: data})
