@@ -1,6 +1,8 @@
 // Command socketfx-demo runs the socketfx demo: a chat on /chat, dynamic
 // /tenant-<digits> namespaces, POST /api/notify, GET /healthz and a chat
-// page at /. It listens on :3000, or on -addr, or on :$PORT.
+// page at /. It listens on :3000, or on -addr, or on :$PORT. With
+// -redis redis://host:6379 it joins a cluster of nodes on that Redis (give
+// every node the same SOCKETFX_DEMO_SECRET so that tokens work on all).
 package main
 
 import (
@@ -18,13 +20,16 @@ func main() {
 	if p := os.Getenv("PORT"); p != "" {
 		addr = ":" + p
 	}
+	cfg := demo.Config{Secret: os.Getenv("SOCKETFX_DEMO_SECRET")}
 	flag.StringVar(&addr, "addr", addr, "listen address (default :3000, or :$PORT)")
+	flag.StringVar(&cfg.Redis, "redis", "", "join a cluster through this Redis, e.g. redis://127.0.0.1:6379")
 	flag.Parse()
+	cfg.Addr = addr
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	fx.New(
-		demo.Module,
-		fx.Supply(demo.Config{Addr: addr}, log),
+		demo.App(cfg),
+		fx.Supply(log),
 		fx.WithLogger(func() fxevent.Logger { return &fxevent.SlogLogger{Logger: log} }),
 	).Run()
 }

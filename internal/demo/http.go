@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/socketfx/socketfx/pkg/adapter"
 	"github.com/socketfx/socketfx/pkg/middleware"
 	"github.com/socketfx/socketfx/pkg/socketservice"
 	"go.uber.org/fx"
@@ -25,14 +26,22 @@ var web embed.FS
 type Config struct {
 	// Addr is the HTTP listen address, e.g. ":3000" or "127.0.0.1:0".
 	Addr string
+	// Redis, when set, joins the demo to a cluster through the Redis at
+	// this URL (see Cluster).
+	Redis string
+	// Secret signs the login tokens. Empty: a random secret per process,
+	// so tokens end with it. Nodes of one cluster need the same secret.
+	Secret string
 }
 
-// Keys holds the secret the demo signs its tokens with: random per
-// process, so tokens end with it.
+// Keys holds the secret the demo signs its tokens with.
 type Keys struct{ Secret []byte }
 
-// NewKeys makes a fresh secret.
-func NewKeys() (*Keys, error) {
+// NewKeys uses Config.Secret, or makes a fresh random secret.
+func NewKeys(cfg Config) (*Keys, error) {
+	if cfg.Secret != "" {
+		return &Keys{Secret: []byte(cfg.Secret)}, nil
+	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return nil, fmt.Errorf("demo: make key: %w", err)
@@ -110,12 +119,32 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// MuxParams are NewMux's dependencies.
+type MuxParams struct {
+	fx.In
+
+	Server  *socketservice.Server
+	Notify  *Notifier
+	Keys    *Keys
+	Cluster *adapter.Redis `optional:"true"`
+}
+
 // NewMux routes the demo's HTTP endpoints and mounts the socket server.
-func NewMux(srv *socketservice.Server, notify *Notifier, keys *Keys) *http.ServeMux {
+// GET /healthz says "degraded" (still 200: local clients are served) while
+// the cluster's Redis is away.
+func NewMux(p MuxParams) *http.ServeMux {
+	srv, notify, keys := p.Server, p.Notify, p.Keys
 	mux := http.NewServeMux()
 	mux.Handle(srv.Config().Path+"/", srv.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		body := map[string]string{"status": "ok"}
+		if p.Cluster != nil {
+			body["cluster"] = "ok"
+			if err := p.Cluster.Health(); err != nil {
+				body["status"], body["cluster"] = "degraded", err.Error()
+			}
+		}
+		writeJSON(w, http.StatusOK, body)
 	})
 	mux.Handle("POST /api/notify", notify)
 	mux.Handle("POST /api/login", LoginHandler(keys))
@@ -183,6 +212,20 @@ func NewHTTPServer(lc fx.Lifecycle, cfg Config, mux *http.ServeMux, sock *socket
 		},
 	})
 	return h
+}
+
+// Cluster joins the demo to a cluster through the Redis at url.
+func Cluster(url string) fx.Option {
+	return fx.Options(adapter.Module, fx.Supply(adapter.Config{URL: url}))
+}
+
+// App is the demo app for cfg: Module, and Cluster when cfg.Redis is set.
+func App(cfg Config) fx.Option {
+	opts := []fx.Option{Module, fx.Supply(cfg)}
+	if cfg.Redis != "" {
+		opts = append(opts, Cluster(cfg.Redis))
+	}
+	return fx.Options(opts...)
 }
 
 // Module is the whole demo app but its Config and logger.
