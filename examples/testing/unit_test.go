@@ -12,7 +12,7 @@ import (
 var _ = Describe("the chat service's handlers", func() {
 	var chat *demo.Chat
 	BeforeEach(func() {
-		keys, err := demo.NewKeys(demo.Config{})
+		keys, err := demo.NewKeys()
 		Expect(err).NotTo(HaveOccurred())
 		chat = demo.NewChat(keys)
 	})

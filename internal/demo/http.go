@@ -37,11 +37,16 @@ type Config struct {
 // Keys holds the secret the demo signs its tokens with.
 type Keys struct{ Secret []byte }
 
-// NewKeys uses Config.Secret, or makes a fresh random secret.
-func NewKeys(cfg Config) (*Keys, error) {
+// KeysFromConfig uses Config.Secret, or makes a fresh random secret.
+func KeysFromConfig(cfg Config) (*Keys, error) {
 	if cfg.Secret != "" {
 		return &Keys{Secret: []byte(cfg.Secret)}, nil
 	}
+	return NewKeys()
+}
+
+// NewKeys makes a fresh random secret.
+func NewKeys() (*Keys, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return nil, fmt.Errorf("demo: make key: %w", err)
@@ -235,6 +240,6 @@ var Module = fx.Module("demo",
 	fx.Supply(middleware.StructValidator()),
 	socketservice.AsService(NewChat),
 	socketservice.AsService(NewTenants),
-	fx.Provide(NewKeys, NewNotifier, NewMux, NewHTTPServer),
+	fx.Provide(KeysFromConfig, NewNotifier, NewMux, NewHTTPServer),
 	fx.Invoke(func(*HTTPServer) {}),
 )

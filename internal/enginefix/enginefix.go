@@ -265,3 +265,16 @@ func (r *Reaper) Close() {
 	close(r.stop)
 	<-r.done
 }
+
+// Pid returns a socket's private session id (the engine keeps it
+// unexported), or "" if there is none or the layout changed.
+func Pid(s *socket.Socket) string {
+	if s == nil {
+		return ""
+	}
+	f := reflect.ValueOf(s).Elem().FieldByName("pid")
+	if !f.IsValid() || f.Kind() != reflect.String {
+		return ""
+	}
+	return f.String()
+}

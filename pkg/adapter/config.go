@@ -31,6 +31,10 @@ type Config struct {
 	// it is full (Redis too slow or away), cross-node messages are dropped
 	// and logged; local delivery never waits for Redis. Default 8192.
 	PublishQueue int
+	// StreamMaxLen caps each namespace's stream of recent broadcasts, kept
+	// for connection-state recovery (only with socketservice.Config.Recovery).
+	// Redis trims it approximately, and never below this. Default 10,000.
+	StreamMaxLen int64
 }
 
 func (c Config) withDefaults() Config {
@@ -48,6 +52,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PublishQueue <= 0 {
 		c.PublishQueue = 8192
+	}
+	if c.StreamMaxLen <= 0 {
+		c.StreamMaxLen = 10_000
 	}
 	return c
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/socketfx/socketfx/internal/recovery"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,9 @@ type nspAdapter struct {
 	closed   bool
 	foreign  atomic.Int64 // Node servers on this namespace
 	initDone atomic.Bool
+
+	rec *recovery.Options // nil without connection-state recovery
+	log *streamLog
 }
 
 type pending struct {
@@ -55,7 +59,7 @@ type ackWait struct {
 	timer *time.Timer
 }
 
-func newNspAdapter(r *Redis, nsp socket.Namespace) *nspAdapter {
+func newNspAdapter(r *Redis, nsp socket.Namespace, rec *recovery.Options) *nspAdapter {
 	a := &nspAdapter{
 		Adapter: socket.MakeAdapter(),
 		r:       r,
@@ -71,6 +75,10 @@ func newNspAdapter(r *Redis, nsp socket.Namespace) *nspAdapter {
 	a.responseChannel = p + "-response#" + a.name + "#"
 	a.ownResponseChannel = a.responseChannel + r.uid + "#"
 	a.heartbeatChannel = p + "-heartbeat#" + a.name + "#"
+	if rec != nil {
+		a.rec = rec
+		a.log = &streamLog{r: r, key: p + "-stream#" + a.name + "#"}
+	}
 	a.Prototype(a)
 	a.Construct(nsp)
 	return a
@@ -125,6 +133,13 @@ func (a *nspAdapter) remote(opts *socket.BroadcastOptions) bool {
 // (on the room's own channel when there is exactly one room, as Node does,
 // so that nodes without that room skip the message unread).
 func (a *nspAdapter) Broadcast(p *parser.Packet, opts *socket.BroadcastOptions) {
+	if a.rec != nil && recovery.Eligible(p, opts) {
+		if a.r.healthy() {
+			recovery.Stamp(*a.rec, a.log, a.name, p, opts)
+		} else {
+			a.r.dropped.Add(1) // not kept for recovery while Redis is away
+		}
+	}
 	if a.remote(opts) {
 		a.publishBroadcast(p, opts)
 	}
@@ -349,6 +364,22 @@ func (a *nspAdapter) ServerSideEmit(packet []any) error {
 	p.done = func(err error) { ack(p.replies, err) }
 	a.request(id, p, b)
 	return nil
+}
+
+// PersistSession keeps a dropped socket's session in the shared store.
+func (a *nspAdapter) PersistSession(s *socket.SessionToPersist) {
+	if a.rec != nil {
+		recovery.Persist(*a.rec, a.name, s)
+	}
+}
+
+// RestoreSession takes a session from the shared store and reads the
+// packets its socket missed from the namespace's stream.
+func (a *nspAdapter) RestoreSession(pid socket.PrivateSessionId, offset string) (*socket.Session, error) {
+	if a.rec == nil {
+		return nil, nil
+	}
+	return recovery.Restore(*a.rec, a.name, a.log, string(pid), offset)
 }
 
 // onMessage handles what Redis delivered on one of the namespace's channels.

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/socketfx/socketfx/internal/recovery"
 	"github.com/socketfx/socketfx/internal/testhook"
+	"github.com/socketfx/socketfx/pkg/socketservice"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 )
 
@@ -202,18 +204,28 @@ func (r *Redis) healthy() bool { return r.subUp.Load() && r.pubUp.Load() }
 // the publish queue was full.
 func (r *Redis) Dropped() uint64 { return r.dropped.Load() }
 
-// EngineAdapter implements socketservice.Cluster.
-func (r *Redis) EngineAdapter(recovery bool) socket.AdapterConstructor {
-	return builder{r}
+// EngineAdapter implements socketservice.Cluster. With recovery, each
+// namespace keeps its recent broadcasts in a Redis stream (capped at
+// Config.StreamMaxLen) and the sessions of dropped sockets in the
+// recovery's shared store, so that a client recovers on any node.
+func (r *Redis) EngineAdapter(ro *socketservice.RecoveryOptions) socket.AdapterConstructor {
+	b := builder{r: r}
+	if ro != nil {
+		b.rec = &recovery.Options{Store: ro.Store, Window: ro.Window, Logger: ro.Logger}
+	}
+	return b
 }
 
-// RecoversAcrossNodes implements socketservice.Cluster: pub/sub keeps no
-// history, so a socket cannot recover on another node.
-func (r *Redis) RecoversAcrossNodes() bool { return false }
+// RecoversAcrossNodes implements socketservice.Cluster: true, through the
+// streams and a shared session store.
+func (r *Redis) RecoversAcrossNodes() bool { return true }
 
-type builder struct{ r *Redis }
+type builder struct {
+	r   *Redis
+	rec *recovery.Options
+}
 
-func (b builder) New(nsp socket.Namespace) socket.Adapter { return newNspAdapter(b.r, nsp) }
+func (b builder) New(nsp socket.Namespace) socket.Adapter { return newNspAdapter(b.r, nsp, b.rec) }
 
 // register adds a namespace's channels; the subscription is sent at once
 // (and again by go-redis after a reconnection).

@@ -19,8 +19,10 @@ import (
 // state on another node.
 type Cluster interface {
 	// EngineAdapter returns the adapter constructor the engine uses for
-	// every namespace. recovery is true when Config.Recovery is set.
-	EngineAdapter(recovery bool) socket.AdapterConstructor
+	// every namespace. recovery is nil unless Config.Recovery is set; then
+	// the adapter keeps the sessions of dropped sockets in its Store and
+	// restores them with the packets they missed, on any node.
+	EngineAdapter(recovery *RecoveryOptions) socket.AdapterConstructor
 	// RecoversAcrossNodes reports whether a socket that dropped on one node
 	// can recover its state on another. With Config.Recovery set and a
 	// cluster that cannot, Start fails rather than let recovery silently

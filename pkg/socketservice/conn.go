@@ -155,7 +155,13 @@ func (cs *connState) onMessage(s *Server, p *packet.Packet) {
 		return // binary attachment
 	}
 	b := d.Bytes() // does not consume: the socket.io layer reads it next
-	if len(b) == 0 || b[0] == '0' {
+	if len(b) == 0 {
+		return
+	}
+	if b[0] == '0' {
+		if s.cfg.Recovery != nil {
+			presentNoOffset(p)
+		}
 		return // CONNECT
 	}
 	nsp := packetNamespace(b[1:])

@@ -2,6 +2,7 @@ package socketservice
 
 import (
 	"fmt"
+	"github.com/socketfx/socketfx/pkg/session"
 	"log/slog"
 	"reflect"
 
@@ -34,12 +35,13 @@ type Params struct {
 	Validator  InputValidator          `optional:"true"`
 	Logger     *slog.Logger            `optional:"true"`
 	Cluster    Cluster                 `optional:"true"`
+	Store      session.Store           `optional:"true"`
 }
 
 // New builds the Server for fx and ties it to the app's lifecycle: it
 // starts on fx start and stops gracefully on fx stop.
 func New(p Params) (*Server, error) {
-	s, err := NewServer(p.Config, WithLogger(p.Logger), WithServices(p.Services...), WithGlobalMiddleware(p.Middleware...), WithGlobalConnectMiddleware(p.ConnectMW...), WithInputValidator(p.Validator), WithCluster(p.Cluster))
+	s, err := NewServer(p.Config, WithLogger(p.Logger), WithServices(p.Services...), WithGlobalMiddleware(p.Middleware...), WithGlobalConnectMiddleware(p.ConnectMW...), WithInputValidator(p.Validator), WithCluster(p.Cluster), WithSessionStore(p.Store))
 	if err != nil {
 		return nil, err
 	}

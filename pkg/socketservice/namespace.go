@@ -215,7 +215,7 @@ func (n Namespace) FetchSockets(ctx context.Context) ([]RemoteSocket, error) {
 			}
 			out = append(out, RemoteSocket{
 				ID: string(rs.Id()), Namespace: n.name, Rooms: rooms,
-				Handshake: newHandshake(rs.Handshake()), Data: rs.Data(),
+				Handshake: newHandshake(rs.Handshake()), Data: sessionValues(rs.Data()),
 			})
 		}
 		return out, nil

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/socketfx/socketfx/internal/enginefix"
+	"github.com/socketfx/socketfx/internal/recovery"
+	"github.com/socketfx/socketfx/pkg/session"
 	"github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 	"github.com/zishang520/socket.io/servers/socket/v3"
@@ -41,6 +43,7 @@ type Server struct {
 	validate      InputValidator
 	services      []Service
 	cluster       Cluster
+	store         session.Store
 
 	mu       sync.RWMutex
 	state    serverState
@@ -59,6 +62,8 @@ type Server struct {
 	reaper      *enginefix.Reaper
 	janitorStop chan struct{}
 	janitorDone chan struct{}
+	sweepStop   chan struct{} // nil without Config.Recovery
+	sweepDone   chan struct{}
 	inflight    inflight
 	sockets     sync.Map // *socket.Socket → *Socket, from handshake to disconnect
 	counts      sync.Map // namespace name → *atomic.Int64
@@ -112,7 +117,7 @@ func NewServer(cfg Config, opts ...ServerOption) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg.withDefaults(), log: slog.Default()}
+	s := &Server{cfg: cfg.withDefaults(), log: slog.Default(), store: session.NewMemoryStore()}
 	for _, o := range opts {
 		o.applyServer(s)
 	}
@@ -133,9 +138,8 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.register(); err != nil {
 		return err
 	}
-	if s.cluster != nil && s.cfg.Recovery != nil && !s.cluster.RecoversAcrossNodes() {
-		return fmt.Errorf("socketservice: Config.Recovery is set but the cluster adapter %T cannot recover a socket on another node: "+
-			"use a cluster mode that can (adapter.ModeStreams), or remove Config.Recovery", s.cluster)
+	if err := s.checkRecovery(); err != nil {
+		return err
 	}
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	s.io = socket.NewServer(nil, s.engineOptions())
@@ -143,6 +147,10 @@ func (s *Server) Start(ctx context.Context) error {
 	s.reaper = enginefix.NewReaper(50 * time.Millisecond)
 	s.janitorStop, s.janitorDone = make(chan struct{}), make(chan struct{})
 	go s.janitor(s.janitorStop, s.janitorDone)
+	if s.cfg.Recovery != nil {
+		s.sweepStop, s.sweepDone = make(chan struct{}), make(chan struct{})
+		go s.sweeper(s.sweepStop, s.sweepDone)
+	}
 	_ = s.io.Engine().On("connection", s.onEngineConnection)
 
 	s.bind(s.io.Of("/", nil), s.static["/"])
@@ -246,8 +254,14 @@ func (s *Server) engineOptions() *socket.ServerOptions {
 		}
 		opts.SetCors(&types.Cors{Origin: origin, Credentials: c.CORS.Credentials})
 	}
-	if s.cluster != nil {
-		opts.SetAdapter(s.cluster.EngineAdapter(c.Recovery != nil))
+	switch {
+	case s.cluster != nil && c.Recovery != nil:
+		ro := s.recoveryOptions()
+		opts.SetAdapter(s.cluster.EngineAdapter(&RecoveryOptions{Store: ro.Store, Window: ro.Window, Logger: ro.Logger}))
+	case s.cluster != nil:
+		opts.SetAdapter(s.cluster.EngineAdapter(nil))
+	case c.Recovery != nil:
+		opts.SetAdapter(recovery.Builder{Options: s.recoveryOptions()})
 	}
 	if c.Recovery != nil {
 		r := &socket.ConnectionStateRecovery{}
@@ -404,7 +418,8 @@ func (s *Server) newSocket(raw *socket.Socket, def *serviceDef) *Socket {
 		logger:    s.log.With("namespace", nsp, "socket", string(raw.Id())),
 	}
 	w.queue.track = &s.inflight
-	w.ctx, w.cancel = context.WithCancel(s.ctx)
+	w.sess = s.attachSession(raw)
+	w.ctx, w.cancel = context.WithCancel(session.NewContext(s.ctx, w.sess))
 	return w
 }
 
@@ -475,6 +490,9 @@ func (s *Server) onDisconnect(w *Socket, reason string) {
 		reason = "transport close"
 	}
 	w.logger.Debug("socketservice: disconnected", "reason", reason)
+	if reason == "client namespace disconnect" || reason == "server namespace disconnect" {
+		s.discardSession(w)
+	}
 	s.counter(w.nsp).Add(-1)
 	s.sockets.Delete(w.raw)
 	w.queue.push(func() {
@@ -614,6 +632,10 @@ func (s *Server) stopBackground() {
 	s.reaper.Close()
 	close(s.janitorStop)
 	<-s.janitorDone
+	if s.sweepStop != nil {
+		close(s.sweepStop)
+		<-s.sweepDone
+	}
 }
 
 func (s *Server) currentState() serverState {

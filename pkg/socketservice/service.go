@@ -122,6 +122,7 @@ type serviceDef struct {
 	init       []InitHook
 	// serverEvents are events from other nodes (Router.OnServerEvent).
 	serverEvents map[string]ServerEventHandler
+	expired      []SessionExpiredHook
 	errs         []error
 }
 

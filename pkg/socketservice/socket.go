@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/socketfx/socketfx/pkg/session"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -78,6 +79,7 @@ type Socket struct {
 
 	valMu  sync.RWMutex
 	values map[any]any
+	sess   *session.Session
 }
 
 // ID returns the socket id, the same the client sees as socket.id.
