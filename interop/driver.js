@@ -9,6 +9,7 @@
 //   {"op":"disconnect","id":"a"}       clean disconnect
 //   {"op":"drop","id":"a"}             drop the transport (socket.io.engine.close())
 //   {"op":"connectagain","id":"a"}     socket.connect() after a disconnect
+//                                      ("url": "http://other-node" reconnects there)
 //   {"op":"exit"}
 // reports:
 //   {"type":"connect","id":"a","sid":"…","recovered":false,"transport":"websocket"}
@@ -99,6 +100,7 @@ function handle(cmd) {
       s.io.engine.close();
       break;
     case "connectagain":
+      if (cmd.url) s.io.uri = cmd.url; // another node of a cluster
       s.connect();
       break;
     case "exit":

@@ -237,11 +237,17 @@ func (c *Client) Recovered() bool {
 
 // Reconnect opens a new connection to the same namespace with the same
 // options, asking the server to restore this client's session (when the
-// server has connection-state recovery on and this client received at
-// least one replayable event). Use it after Close, which drops the
+// server has connection-state recovery on; a socketfx server recovers a
+// client that received no event yet too). Use it after Close, which drops the
 // connection the way a network failure would; the new client reports
 // Recovered, and receives the events it missed.
 func (c *Client) Reconnect(ctx context.Context) (*Client, error) {
+	return c.ReconnectTo(ctx, c.baseURL)
+}
+
+// ReconnectTo is Reconnect to another server, e.g. another node of a
+// cluster, which recovers the session when the cluster can.
+func (c *Client) ReconnectTo(ctx context.Context, baseURL string) (*Client, error) {
 	c.mu.Lock()
 	o := c.opts
 	pid, offset := c.pid, c.offset
@@ -252,8 +258,13 @@ func (c *Client) Reconnect(ctx context.Context) (*Client, error) {
 			auth[k] = v
 		}
 	}
-	if pid != "" && offset != "" {
-		auth["pid"], auth["offset"] = pid, offset
+	// Like the official client: the private session id whenever there is
+	// one, the offset only once an event brought one.
+	if pid != "" {
+		auth["pid"] = pid
+	}
+	if offset != "" {
+		auth["offset"] = offset
 	}
 	opts := []Option{WithAuth(auth), WithPath(o.path), WithConnectTimeout(o.timeout), WithTransport(o.transport)}
 	if o.query != nil {
@@ -262,7 +273,7 @@ func (c *Client) Reconnect(ctx context.Context) (*Client, error) {
 	if o.header != nil {
 		opts = append(opts, WithHeader(o.header))
 	}
-	return Connect(ctx, c.baseURL, c.nsp, opts...)
+	return Connect(ctx, baseURL, c.nsp, opts...)
 }
 
 // WaitFor returns the next event named name, skipping (and consuming) the
