@@ -1,6 +1,8 @@
 package adapter
 
 import (
+	"github.com/socketfx/socketfx/pkg/session"
+	"github.com/socketfx/socketfx/pkg/session/redisstore"
 	"log/slog"
 
 	"github.com/redis/go-redis/v9"
@@ -33,6 +35,14 @@ func NewFx(p Params) (*Redis, error) {
 	p.Lifecycle.Append(fx.StartStopHook(r.Start, r.Stop))
 	return r, nil
 }
+
+// Sessions provides a session.Store in the adapter's Redis
+// (pkg/session/redisstore), which a cluster with
+// socketservice.Config.Recovery needs: a client that comes back to another
+// node finds its session there.
+//
+//	fx.New(socketservice.Module, adapter.Module, adapter.Sessions, …)
+var Sessions = fx.Provide(func(r *Redis) session.Store { return redisstore.New(r.Client()) })
 
 // Module provides *Redis and, as socketservice.Cluster, joins the socket
 // server to the cluster. Supply a Config:

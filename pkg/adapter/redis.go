@@ -111,6 +111,10 @@ func New(cfg Config, opts ...Option) (*Redis, error) {
 	return r, nil
 }
 
+// Client is the go-redis client the adapter uses (its own, or the one
+// given with WithClient).
+func (r *Redis) Client() redis.UniversalClient { return r.client }
+
 // UID is this node's id on the wire.
 func (r *Redis) UID() string { return r.uid }
 
