@@ -38,6 +38,14 @@ const browserPage = `<!doctype html><html><body><script src="/socket.io/socket.i
     out.message = await ann.emitWithAck("chat:message", { room: "web", text: "from chromium" });
     out.relayed = await relayed;
     out.empty = await ann.emitWithAck("chat:message", { room: "web", text: "" });
+    const back = new Promise((r) => ann.once("connect", r));
+    ann.io.engine.close(); // a dropped connection; the client reconnects by itself
+    const missed = new Promise((r) => ann.once("chat:message", r));
+    await bob.emitWithAck("chat:message", { room: "web", text: "while you were away" });
+    await back;
+    out.recovered = ann.recovered;
+    out.missed = await missed;
+    out.whoami = await ann.emitWithAck("chat:whoami");
     const t = io("/tenant-99");
     out.tenant = await t.emitWithAck("whoami");
     out.transport = ann.io.engine.transport.name;
@@ -109,5 +117,8 @@ var _ = Describe("the demo in headless Chromium", func() {
 		Expect(r["empty"]).To(HaveKeyWithValue("error", HaveKeyWithValue("code", "VALIDATION_PAYLOAD_ERROR")))
 		Expect(r["tenant"]).To(Equal(map[string]any{"status": "ok", "data": map[string]any{"namespace": "/tenant-99"}}))
 		Expect(r["transport"]).To(Equal("websocket"), "the browser upgraded from polling")
+		Expect(r["recovered"]).To(BeTrue(), "the dropped connection was recovered")
+		Expect(r["missed"]).To(HaveKeyWithValue("text", "while you were away"))
+		Expect(r["whoami"]).To(Equal(map[string]any{"status": "ok", "data": map[string]any{"name": "ann", "rooms": []any{"web"}, "recovered": true}}))
 	})
 })

@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/socketfx/socketfx/pkg/middleware"
+	"github.com/socketfx/socketfx/pkg/session"
 	"github.com/socketfx/socketfx/pkg/socketservice"
 )
 
@@ -81,7 +83,9 @@ type Message struct {
 func (c *Chat) Register(r *socketservice.Router) {
 	r.Namespace("/chat")
 	r.UseConnect(c.authenticate)
+	r.OnConnect(c.connect)
 	r.Handle("chat:join", socketservice.Typed(c.join))
+	r.Handle("chat:whoami", socketservice.Typed0(c.whoami))
 	r.Handle("chat:message", socketservice.Typed(c.message),
 		// The demo's limit: 50 messages a second per socket, bursts of 500.
 		socketservice.WithMiddleware(middleware.RateLimit(middleware.RateLimitConfig{Rate: 50, Burst: 500})))
@@ -119,10 +123,43 @@ func (c *Chat) announce(ctx context.Context, in AnnounceRequest) (Announcement, 
 	return Announcement{From: displayName(ctx), Text: in.Text}, nil
 }
 
+// Profile is what the chat keeps in each socket's session: it survives a
+// dropped connection that the client recovers (Config.Recovery).
+type Profile struct {
+	Name  string   `json:"name"`
+	Rooms []string `json:"rooms"`
+}
+
+// WhoAmI is the ack data of chat:whoami.
+type WhoAmI struct {
+	Profile
+	Recovered bool `json:"recovered"`
+}
+
+// connect starts the session's profile; a recovered socket keeps its own.
+func (c *Chat) connect(ctx context.Context, s *socketservice.Socket) error {
+	if s.Recovered() {
+		return nil
+	}
+	name := displayName(ctx)
+	return session.Update(s.Session(), func(p *Profile) { p.Name = name })
+}
+
 func (c *Chat) join(ctx context.Context, in JoinRequest) (JoinReply, error) {
 	s, _ := socketservice.SocketFromContext(ctx)
 	s.Join(in.Room)
-	return JoinReply{Room: in.Room}, nil
+	err := session.Update(s.Session(), func(p *Profile) {
+		if !slices.Contains(p.Rooms, in.Room) {
+			p.Rooms = append(p.Rooms, in.Room)
+		}
+	})
+	return JoinReply{Room: in.Room}, err
+}
+
+func (c *Chat) whoami(ctx context.Context) (WhoAmI, error) {
+	s, _ := socketservice.SocketFromContext(ctx)
+	p, err := session.Load[Profile](s.Session())
+	return WhoAmI{Profile: p, Recovered: s.Recovered()}, err
 }
 
 func (c *Chat) message(ctx context.Context, in MessageRequest) (Message, error) {

@@ -219,9 +219,10 @@ func NewHTTPServer(lc fx.Lifecycle, cfg Config, mux *http.ServeMux, sock *socket
 	return h
 }
 
-// Cluster joins the demo to a cluster through the Redis at url.
+// Cluster joins the demo to a cluster through the Redis at url; sessions
+// are kept in that Redis too, so a client recovers on any node.
 func Cluster(url string) fx.Option {
-	return fx.Options(adapter.Module, fx.Supply(adapter.Config{URL: url}))
+	return fx.Options(adapter.Module, adapter.Sessions, fx.Supply(adapter.Config{URL: url}))
 }
 
 // App is the demo app for cfg: Module, and Cluster when cfg.Redis is set.
@@ -236,7 +237,12 @@ func App(cfg Config) fx.Option {
 // Module is the whole demo app but its Config and logger.
 var Module = fx.Module("demo",
 	socketservice.Module,
-	fx.Supply(socketservice.Config{CORS: &socketservice.CORSConfig{Origins: []string{"*"}}}),
+	fx.Supply(socketservice.Config{
+		CORS: &socketservice.CORSConfig{Origins: []string{"*"}},
+		// A dropped connection keeps its session, rooms and missed messages
+		// for two minutes.
+		Recovery: &socketservice.RecoveryConfig{MaxDisconnectionDuration: 2 * time.Minute},
+	}),
 	fx.Supply(middleware.StructValidator()),
 	socketservice.AsService(NewChat),
 	socketservice.AsService(NewTenants),

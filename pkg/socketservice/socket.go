@@ -367,9 +367,11 @@ func init() {
 			fake: rec, nsp: nsp, ctx: parent,
 			handshake: Handshake{Auth: auth, Query: query, Headers: headers, Address: "127.0.0.1", Time: time.Now()},
 			logger:    slog.Default().With("namespace", nsp, "socket", rec.ID),
+			sess:      session.New(rec.ID),
 		}
 		w.connected.Store(true)
-		return context.WithValue(parent, eventKey{}, &eventState{socket: w, msg: &Message{Event: event}})
+		w.ctx = session.NewContext(parent, w.sess)
+		return context.WithValue(w.ctx, eventKey{}, &eventState{socket: w, msg: &Message{Event: event}})
 	}
 	testhook.Serve = func(ctx context.Context, svc any, args []any) (any, error) {
 		st, ok := ctx.Value(eventKey{}).(*eventState)

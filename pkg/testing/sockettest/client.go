@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -225,6 +226,32 @@ func (c *Client) ID() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.id
+}
+
+// takeOffset records an event's offset and takes a socketfx offset out of
+// its arguments; c.mu is held.
+func (c *Client) takeOffset(e *Event) {
+	if len(e.Args) == 0 {
+		return
+	}
+	if off, ok := e.Args[len(e.Args)-1].(string); ok {
+		c.offset = off
+		if socketfxOffset.MatchString(off) {
+			e.Args = e.Args[:len(e.Args)-1]
+		}
+	}
+}
+
+// socketfxOffset matches the offsets a socketfx server appends: its
+// in-memory log's "<8 hex>-<n>" and Redis stream ids "<ms>-<n>".
+var socketfxOffset = regexp.MustCompile(`^(?:[0-9a-f]{8}|[0-9]{13,})-[0-9]+$`)
+
+// Offset returns the offset of the last replayable event received (with
+// connection-state recovery on), which Reconnect presents.
+func (c *Client) Offset() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.offset
 }
 
 // Recovered reports whether this connection restored an earlier session
@@ -677,6 +704,13 @@ func (c *Client) onPacket(p []byte) string {
 		// restored that session.
 		c.recovered = pid != "" && c.opts.auth["pid"] == pid
 		c.pid = pid
+		if pid != "" {
+			// A recovered session's missed events come before the
+			// CONNECT packet; they carry offsets too.
+			for i := range c.events {
+				c.takeOffset(&c.events[i])
+			}
+		}
 		c.mu.Unlock()
 		select {
 		case c.connected <- nil:
@@ -748,12 +782,11 @@ func (c *Client) deliver(p binaryPacket) {
 	e := Event{Name: name, Args: args[1:]}
 	c.mu.Lock()
 	// With recovery on, the server appends the packet's offset to events it
-	// may replay; keep it to resume from (the official client does the same
-	// and also leaves it in the arguments).
-	if c.pid != "" && len(e.Args) > 0 {
-		if off, ok := e.Args[len(e.Args)-1].(string); ok {
-			c.offset = off
-		}
+	// may replay; keep it to resume from, like the official client. (That
+	// client also leaves it in the arguments; this one takes a socketfx
+	// offset out, so that specs see the arguments the server emitted.)
+	if c.pid != "" {
+		c.takeOffset(&e)
 	}
 	c.events = append(c.events, e)
 	fn := c.ackFns[name]
