@@ -88,9 +88,9 @@ func Stamp(o Options, log Log, nsp string, p *parser.Packet, opts *socket.Broadc
 	if opts != nil {
 		rooms, except = keys(opts.Rooms), keys(opts.Except)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	offset, err := log.Append(ctx, data, rooms, except)
+	// No deadline of its own: a memory log does not block, and a Redis
+	// log's client has read and write timeouts.
+	offset, err := log.Append(context.Background(), data, rooms, except)
 	if err != nil {
 		o.Logger.Warn("socketfx: broadcast not kept for recovery", "namespace", nsp, "error", err)
 		return

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socketfx/socketfx/pkg/adapter"
 	"github.com/socketfx/socketfx/pkg/socketservice"
 	"github.com/socketfx/socketfx/pkg/testing/clustertest"
 	"github.com/socketfx/socketfx/pkg/testing/redistest"
@@ -23,6 +24,13 @@ func BenchmarkBroadcastLatency(b *testing.B) {
 	})
 	b.Run("cross-node", func(b *testing.B) {
 		c := clustertest.StartOn(b, redistest.Start(b), 2, socketservice.AsService(newRoom))
+		c.Ready("/room", 10*time.Second)
+		benchLatency(b, c.Node(0).Socket.Of("/room"), c.Node(1).Server)
+	})
+	// With recovery, each broadcast is first added to the namespace's
+	// Redis stream (one more round trip) to get its offset.
+	b.Run("cross-node-recovery", func(b *testing.B) {
+		c := clustertest.StartOn(b, redistest.Start(b), 2, socketservice.AsService(newRoom), adapter.Sessions, withRecovery(time.Minute))
 		c.Ready("/room", 10*time.Second)
 		benchLatency(b, c.Node(0).Socket.Of("/room"), c.Node(1).Server)
 	})

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -236,15 +235,25 @@ func (c *Client) takeOffset(e *Event) {
 	}
 	if off, ok := e.Args[len(e.Args)-1].(string); ok {
 		c.offset = off
-		if socketfxOffset.MatchString(off) {
+		if isSocketfxOffset(off) {
 			e.Args = e.Args[:len(e.Args)-1]
 		}
 	}
 }
 
-// socketfxOffset matches the offsets a socketfx server appends: its
-// in-memory log's "<8 hex>-<n>" and Redis stream ids "<ms>-<n>".
-var socketfxOffset = regexp.MustCompile(`^(?:[0-9a-f]{8}|[0-9]{13,})-[0-9]+$`)
+// isSocketfxOffset matches the offsets a socketfx server appends: its
+// in-memory log's "<8 hex>-<n>" and Redis stream ids "<ms>-<n>" (ms: 13
+// digits or more).
+func isSocketfxOffset(s string) bool {
+	head, tail, ok := strings.Cut(s, "-")
+	if !ok || tail == "" || strings.Trim(tail, "0123456789") != "" {
+		return false
+	}
+	if len(head) == 8 && strings.Trim(head, "0123456789abcdef") == "" {
+		return true
+	}
+	return len(head) >= 13 && strings.Trim(head, "0123456789") == ""
+}
 
 // Offset returns the offset of the last replayable event received (with
 // connection-state recovery on), which Reconnect presents.
