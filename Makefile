@@ -44,7 +44,7 @@ fuzz: client
 	$(GO) test -run '^$$' -fuzz FuzzTypedArgs -fuzztime 5m ./pkg/socketservice/
 
 bench: client
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/socketservice/ ./pkg/adapter/
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/socketservice/ ./pkg/adapter/ ./pkg/session/...
 
 load: client
 	$(GO) run ./cmd/socketfx-load -clients 32 -duration 10s
