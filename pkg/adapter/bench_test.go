@@ -36,14 +36,20 @@ func BenchmarkBroadcastLatency(b *testing.B) {
 	})
 }
 
-func benchLatency(b *testing.B, ns socketservice.Namespace, at *sockettest.Server) {
+// benchClient connects a client to /room on at for the benchmark.
+func benchClient(b *testing.B, at *sockettest.Server) (context.Context, *sockettest.Client) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
+	b.Cleanup(cancel)
 	cl, err := at.Connect(ctx, "/room")
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer cl.Close()
+	b.Cleanup(cl.Close)
+	return ctx, cl
+}
+
+func benchLatency(b *testing.B, ns socketservice.Namespace, at *sockettest.Server) {
+	ctx, cl := benchClient(b, at)
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -77,13 +83,7 @@ func BenchmarkBroadcastThroughput(b *testing.B) {
 }
 
 func benchThroughput(b *testing.B, ns socketservice.Namespace, at *sockettest.Server) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cl, err := at.Connect(ctx, "/room")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cl.Close()
+	ctx, cl := benchClient(b, at)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := ns.Emit("tick", i); err != nil {

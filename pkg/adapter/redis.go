@@ -343,6 +343,7 @@ func (r *Redis) publishLoop() {
 	for {
 		select {
 		case <-r.stop:
+			r.flush(batch)
 			return
 		case m := <-r.out:
 			batch = append(batch[:0], m)
@@ -357,6 +358,24 @@ func (r *Redis) publishLoop() {
 			}
 			r.send(batch)
 		}
+	}
+}
+
+// flush sends what is still queued when the adapter stops (the goodbyes of
+// namespaces that closed just before), if Redis is there.
+func (r *Redis) flush(batch []outMsg) {
+	batch = batch[:0]
+	for {
+		select {
+		case m := <-r.out:
+			batch = append(batch, m)
+			continue
+		default:
+		}
+		break
+	}
+	if len(batch) > 0 && r.healthy() && !r.crashed.Load() {
+		r.send(batch)
 	}
 }
 

@@ -2,6 +2,7 @@ package socketservice
 
 import (
 	"context"
+	"github.com/socketfx/socketfx/pkg/session"
 	"log/slog"
 	"sync/atomic"
 )
@@ -93,16 +94,35 @@ func (id Identity) HasRole(roles ...string) bool {
 type identityKey struct{}
 
 // SetIdentity records who the socket belongs to.
-func (s *Socket) SetIdentity(id Identity) { s.Set(identityKey{}, id) }
+//
+// The identity is kept in the socket's session too, so that a recovered
+// socket still has it when its connection middleware is skipped
+// (RecoveryConfig.SkipMiddlewares).
+func (s *Socket) SetIdentity(id Identity) {
+	s.Set(identityKey{}, id)
+	if s.sess != nil {
+		s.sess.Set(identitySessionKey, id)
+	}
+}
 
-// Identity returns the identity set with SetIdentity.
+// identitySessionKey holds the identity in the session.
+const identitySessionKey = "$socketfx:identity"
+
+// Identity returns the identity set with SetIdentity (on this connection,
+// or before a recovery).
 func (s *Socket) Identity() (Identity, bool) {
-	v, ok := s.Get(identityKey{})
-	if !ok {
+	if v, ok := s.Get(identityKey{}); ok {
+		id, ok := v.(Identity)
+		return id, ok
+	}
+	if s.sess == nil {
 		return Identity{}, false
 	}
-	id, ok := v.(Identity)
-	return id, ok
+	id, ok, err := session.Get[Identity](s.sess, identitySessionKey)
+	if !ok || err != nil {
+		return Identity{}, false
+	}
+	return id, true
 }
 
 // IdentityFromContext returns the identity of the socket whose event or

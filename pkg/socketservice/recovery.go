@@ -162,14 +162,17 @@ func presentNoOffset(p *packet.Packet) {
 	}
 	b := buf.Bytes()
 	i := bytes.IndexByte(b, '{')
-	if i < 0 || !bytes.Contains(b[i:], []byte(`"pid"`)) || bytes.Contains(b[i:], []byte(`"offset"`)) {
+	if i < 0 || !bytes.Contains(b[i:], []byte(`"pid"`)) {
 		return
 	}
 	var auth map[string]any
 	if json.Unmarshal(b[i:], &auth) != nil {
 		return
 	}
-	if _, ok := auth["pid"].(string); !ok {
+	if pid, ok := auth["pid"].(string); !ok || pid == "" {
+		return
+	}
+	if offset, ok := auth["offset"].(string); ok && offset != "" {
 		return
 	}
 	auth["offset"] = recovery.NoOffset

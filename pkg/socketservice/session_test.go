@@ -211,3 +211,44 @@ var _ = Describe("the Go test client and sessions", func() {
 		Expect(fmt.Sprint(who["joined"])).To(Equal("[den]"))
 	})
 })
+
+// guarded sets an identity in its connection middleware.
+type guarded struct{}
+
+func (guarded) Register(r *socketservice.Router) {
+	r.Namespace("/guarded")
+	r.UseConnect(func(ctx context.Context, s *socketservice.Socket) error {
+		name, _ := s.Handshake().Auth["name"].(string)
+		s.SetIdentity(socketservice.Identity{Subject: name})
+		return nil
+	})
+	r.Handle("me", socketservice.Typed0(func(ctx context.Context) (string, error) {
+		id, ok := socketservice.IdentityFromContext(ctx)
+		if !ok {
+			return "", socketservice.NewError(socketservice.CodeUnauthorized, "no identity")
+		}
+		return id.Subject, nil
+	}))
+}
+
+var _ = It("keeps the identity of a recovered socket whose connection middleware is skipped", func() {
+	leakCheck()
+	srv := sockettest.NewServer(GinkgoT(), socketservice.AsService(func() guarded { return guarded{} }),
+		fx.Decorate(func(c socketservice.Config) socketservice.Config {
+			c.Recovery = &socketservice.RecoveryConfig{MaxDisconnectionDuration: time.Minute, SkipMiddlewares: true}
+			return c
+		}))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := srv.Connect(ctx, "/guarded", sockettest.WithAuth(map[string]any{"name": "kim"}))
+	Expect(err).NotTo(HaveOccurred())
+	c.Close()
+	Eventually(srv.Socket.Of("/guarded").Count).Should(BeZero())
+	back, err := c.Reconnect(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	defer back.Close()
+	Expect(back).To(sockettest.BeRecovered())
+	var me string
+	Expect(back.Call(ctx, "me", nil, &me)).To(Succeed())
+	Expect(me).To(Equal("kim"))
+})
