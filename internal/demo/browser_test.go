@@ -38,6 +38,9 @@ const browserPage = `<!doctype html><html><body><script src="/socket.io/socket.i
     out.message = await ann.emitWithAck("chat:message", { room: "web", text: "from chromium" });
     out.relayed = await relayed;
     out.empty = await ann.emitWithAck("chat:message", { room: "web", text: "" });
+    // The client upgrades polling→websocket by itself (before the drop below).
+    if (ann.io.engine.transport.name !== "websocket") await new Promise((r) => ann.io.engine.once("upgrade", r));
+    out.transport = ann.io.engine.transport.name;
     const back = new Promise((r) => ann.once("connect", r));
     ann.io.engine.close(); // a dropped connection; the client reconnects by itself
     const missed = new Promise((r) => ann.once("chat:message", r));
@@ -48,7 +51,6 @@ const browserPage = `<!doctype html><html><body><script src="/socket.io/socket.i
     out.whoami = await ann.emitWithAck("chat:whoami");
     const t = io("/tenant-99");
     out.tenant = await t.emitWithAck("whoami");
-    out.transport = ann.io.engine.transport.name;
     [ann, bob, t].forEach((s) => s.close());
   } catch (e) { out.error = String(e); }
   await fetch("/__result", { method: "POST", body: JSON.stringify(out) });
