@@ -250,7 +250,7 @@ func allDigits(b []byte) bool {
 // leftCleanly reports (once) whether the client sent DISCONNECT for the
 // socket's namespace.
 func (s *Server) leftCleanly(w *Socket) bool {
-	cs := s.connState(w.raw)
+	cs := w.conn
 	if cs == nil {
 		return false
 	}

@@ -419,6 +419,9 @@ func (s *Server) newSocket(raw *socket.Socket, def *serviceDef) *Socket {
 	}
 	w.queue.track = &s.inflight
 	w.sess = s.attachSession(raw)
+	// Kept on the socket: the connection's close listener can forget the
+	// connection before the engine reports this socket's disconnect.
+	w.conn = s.connState(raw)
 	w.ctx, w.cancel = context.WithCancel(session.NewContext(s.ctx, w.sess))
 	return w
 }

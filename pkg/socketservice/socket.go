@@ -80,6 +80,7 @@ type Socket struct {
 	valMu  sync.RWMutex
 	values map[any]any
 	sess   *session.Session
+	conn   *connState // its engine connection's state; nil for fakes
 }
 
 // ID returns the socket id, the same the client sees as socket.id.
