@@ -38,7 +38,6 @@ type connState struct {
 	connecting   map[string]chan struct{}
 	nConnecting  atomic.Int32
 	left         map[string]bool
-	timerChecked bool
 	connectTimer *utils.Timer
 }
 
@@ -50,7 +49,12 @@ func (s *Server) onEngineConnection(args ...any) {
 	if !ok {
 		return
 	}
-	cs := &connState{}
+	// What socket.io's own connection listener does (EIO3 clients, the only
+	// case it does more, are not allowed), keeping the client's connect
+	// timer: the reaper gets it when the connection closes, even when no
+	// namespace was ever joined (a connection to an unknown namespace).
+	client := socket.NewClient(s.io, conn)
+	cs := &connState{connectTimer: enginefix.ConnectTimer(client)}
 	s.conns.Store(conn, cs)
 	_ = conn.On("packet", func(args ...any) {
 		if len(args) == 0 {
@@ -82,7 +86,7 @@ func (s *Server) connState(raw *socket.Socket) *connState {
 }
 
 // connectBegin marks the socket's namespace as connecting on its
-// connection, and takes the client's connect timer at its first handshake.
+// connection.
 func (s *Server) connectBegin(raw *socket.Socket) {
 	cs := s.connState(raw)
 	if cs == nil {
@@ -91,10 +95,6 @@ func (s *Server) connectBegin(raw *socket.Socket) {
 	nsp := raw.Nsp().Name()
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	if !cs.timerChecked {
-		cs.timerChecked = true
-		cs.connectTimer = enginefix.ConnectTimer(raw.Client())
-	}
 	if cs.connecting == nil {
 		cs.connecting = map[string]chan struct{}{}
 	}

@@ -151,6 +151,9 @@ func (s *Server) Start(ctx context.Context) error {
 		s.sweepStop, s.sweepDone = make(chan struct{}), make(chan struct{})
 		go s.sweeper(s.sweepStop, s.sweepDone)
 	}
+	// socketfx makes each connection's socket.io client itself (see
+	// onEngineConnection), instead of the engine's own listener.
+	s.io.Engine().RemoveAllListeners("connection")
 	_ = s.io.Engine().On("connection", s.onEngineConnection)
 
 	s.bind(s.io.Of("/", nil), s.static["/"])
