@@ -31,13 +31,12 @@ type nspAdapter struct {
 	ownResponseChannel string
 	heartbeatChannel   string
 
-	mu       sync.Mutex
-	peers    map[string]time.Time // socketfx node uid → last heartbeat
-	pending  map[string]*pending  // requestId → request waiting for answers
-	acks     map[string]*ackWait  // requestId → broadcast with ack
-	closed   bool
-	foreign  atomic.Int64 // Node servers on this namespace
-	initDone atomic.Bool
+	mu      sync.Mutex
+	peers   map[string]time.Time // socketfx node uid → last heartbeat
+	pending map[string]*pending  // requestId → request waiting for answers
+	acks    map[string]*ackWait  // requestId → broadcast with ack
+	closed  bool
+	foreign atomic.Int64 // Node servers on this namespace
 
 	rec *recovery.Options // nil without connection-state recovery
 	log *streamLog
@@ -91,7 +90,6 @@ func (a *nspAdapter) Init() {
 		a.r.log.Warn("adapter: namespace not joined to the cluster yet (go-redis subscribes again when Redis returns)", "namespace", a.name, "error", err)
 	}
 	a.beat(beatInitial)
-	a.initDone.Store(true)
 }
 
 // Close leaves the cluster for this namespace.

@@ -122,8 +122,10 @@ func (n Namespace) ServerSideEmit(event string, args ...any) error {
 
 // ServerSideEmitWithAck sends a server event to every other node and waits
 // for each node's answer, until ctx is done or, when ctx has no deadline,
-// for DefaultAckTimeout. The answers that came are returned, with an
-// error wrapping context.DeadlineExceeded if some node did not answer.
+// for DefaultAckTimeout. When the cluster's own request timeout ends the
+// wait first, the answers that came are returned with its error (e.g.
+// adapter.ErrTimeout); when ctx or DefaultAckTimeout ends it, no answers
+// are returned and the error wraps context.DeadlineExceeded.
 func (n Namespace) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]any, error) {
 	nsp, err := n.clusterNamespace(event)
 	if err != nil {
