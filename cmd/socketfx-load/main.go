@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/socketfx/socketfx/internal/bare"
-	"github.com/socketfx/socketfx/pkg/testing/sockettest"
+	"github.com/socketfx/socketfx/internal/sioclient"
 )
 
 // Result is one target's measurement.
@@ -41,12 +41,12 @@ type Options struct {
 	Duration  time.Duration
 	Namespace string
 	Event     string
-	Transport sockettest.Transport
+	Transport sioclient.Transport
 }
 
 // Run loads url and measures.
 func Run(ctx context.Context, name, url string, o Options) (Result, error) {
-	clients := make([]*sockettest.Client, o.Clients)
+	clients := make([]*sioclient.Client, o.Clients)
 	for i := range clients {
 		c, err := dial(ctx, url, o)
 		if err != nil {
@@ -73,7 +73,7 @@ func Run(ctx context.Context, name, url string, o Options) (Result, error) {
 	deadline := start.Add(o.Duration)
 	for _, c := range clients {
 		wg.Add(1)
-		go func(c *sockettest.Client) {
+		go func(c *sioclient.Client) {
 			defer wg.Done()
 			local := make([]time.Duration, 0, 1024)
 			failed := 0
@@ -109,12 +109,12 @@ func Run(ctx context.Context, name, url string, o Options) (Result, error) {
 
 // dial connects, retrying a few times: the bare engine loses a CONNECT
 // that arrives before it attached its socket.io layer (docs/engine.md #4).
-func dial(ctx context.Context, url string, o Options) (*sockettest.Client, error) {
+func dial(ctx context.Context, url string, o Options) (*sioclient.Client, error) {
 	var err error
 	for i := 0; i < 5; i++ {
 		dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		var c *sockettest.Client
-		c, err = sockettest.Connect(dctx, url, o.Namespace, sockettest.WithTransport(o.Transport))
+		var c *sioclient.Client
+		c, err = sioclient.Connect(dctx, url, o.Namespace, sioclient.WithTransport(o.Transport))
 		cancel()
 		if err == nil {
 			return c, nil
@@ -165,7 +165,7 @@ func main() {
 	flag.StringVar(&o.Event, "event", "echo", "event to emit with ack")
 	transport := flag.String("transport", "websocket", "websocket or polling")
 	flag.Parse()
-	o.Transport = sockettest.Transport(*transport)
+	o.Transport = sioclient.Transport(*transport)
 
 	ctx := context.Background()
 	var results []Result

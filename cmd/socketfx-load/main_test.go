@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/socketfx/socketfx/pkg/testing/sockettest"
+	"github.com/socketfx/socketfx/internal/sioclient"
 	"go.uber.org/goleak"
 )
 
@@ -18,7 +21,7 @@ func TestCompare(t *testing.T) {
 		goleak.IgnoreTopFunction("github.com/zishang520/socket.io/v3/pkg/queue.(*Queue).get"),
 		goleak.IgnoreTopFunction("sync.runtime_notifyListWait"),
 		goleak.IgnoreTopFunction("github.com/zishang520/socket.io/v3/pkg/utils.SetTimeout.func1"))
-	results, err := Compare(context.Background(), Options{Clients: 4, Duration: 300 * time.Millisecond, Namespace: "/", Event: "echo", Transport: sockettest.WebSocket})
+	results, err := Compare(context.Background(), Options{Clients: 4, Duration: 300 * time.Millisecond, Namespace: "/", Event: "echo", Transport: sioclient.WebSocket})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,5 +37,27 @@ func TestCompare(t *testing.T) {
 	Report(&out, results)
 	if !bytes.Contains(out.Bytes(), []byte("socketfx / bare throughput:")) {
 		t.Fatalf("report:\n%s", out.String())
+	}
+}
+
+// The load tool links the protocol client, not the test kit: no Gomega,
+// no Ginkgo, nothing under pkg/testing.
+func TestNoTestKitDeps(t *testing.T) {
+	gobin, err := exec.LookPath("go") // go test puts GOROOT/bin first on PATH
+	if err != nil {
+		t.Skip("no go command:", err)
+	}
+	out, err := exec.Command(gobin, "list", "-deps", ".").Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("go list -deps: %v\n%s", err, ee.Stderr)
+		}
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.Contains(pkg, "gomega") || strings.Contains(pkg, "ginkgo") || strings.Contains(pkg, "/pkg/testing") {
+			t.Errorf("socketfx-load depends on %s", pkg)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/onsi/gomega"
 	"github.com/onsi/gomega/format"
 	"github.com/onsi/gomega/types"
+	"github.com/socketfx/socketfx/internal/sioclient"
 )
 
 // ReceiveEvent succeeds when the client has received an event named name,
@@ -36,25 +37,20 @@ func (m *receiveEvent) Match(actual any) (bool, error) {
 	if !ok {
 		return false, fmt.Errorf("ReceiveEvent expects a *sockettest.Client, got %T", actual)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	m.closed = c.closed
-	m.seen = append([]Event(nil), c.events[c.cursor:]...)
-	for i, e := range m.seen {
+	matched := false
+	unread, closed, err := c.c.Consume(func(e sioclient.Event) (bool, error) {
 		if e.Name != m.name {
-			continue
+			return false, nil
 		}
 		ok, why, err := argsMatch(e.Args, m.args)
-		if err != nil {
-			return false, err
+		if err == nil && !ok {
+			m.mismatch = why
 		}
-		if ok {
-			c.cursor += i + 1
-			return true, nil
-		}
-		m.mismatch = why
-	}
-	return false, nil
+		matched = ok
+		return ok, err
+	})
+	m.closed, m.seen = closed, events(unread)
+	return matched && err == nil, err
 }
 
 func (m *receiveEvent) FailureMessage(any) string {
@@ -217,16 +213,16 @@ func (m *stateMatcher) Match(actual any) (bool, error) {
 	if !ok {
 		return false, fmt.Errorf("the matcher expects a *sockettest.Client, got %T", actual)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	m.closed, m.got = c.closed, c.reason
+	// A disconnected client always has a reason, so one read gives both.
+	m.got = c.DisconnectReason()
+	m.closed = m.got != ""
 	switch m.kind {
 	case "connected":
-		return !c.closed, nil
+		return !m.closed, nil
 	case "disconnected":
-		return c.closed && c.reason == m.reason, nil
+		return m.closed && m.got == m.reason, nil
 	default:
-		return c.recovered, nil
+		return c.Recovered(), nil
 	}
 }
 
