@@ -10,7 +10,7 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/socketfx/socketfx/internal/demo"
+	"github.com/socketfx/socketfx/cmd/socketfx-demo/internal/demo"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 )

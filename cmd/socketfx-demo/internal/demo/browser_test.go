@@ -13,7 +13,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"github.com/socketfx/socketfx/internal/demo"
+	"github.com/socketfx/socketfx/cmd/socketfx-demo/internal/demo"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 	"go.uber.org/goleak"

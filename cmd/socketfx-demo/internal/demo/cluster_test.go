@@ -8,7 +8,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"github.com/socketfx/socketfx/internal/demo"
+	"github.com/socketfx/socketfx/cmd/socketfx-demo/internal/demo"
 	"github.com/socketfx/socketfx/pkg/testing/redistest"
 	"github.com/socketfx/socketfx/pkg/testing/sockettest"
 	"go.uber.org/fx"

@@ -1,0 +1,129 @@
+// Command testing is a small chat service and its specs, which show the
+// socketfx test kit (pkg/testing/sockettest); docs/testing.md quotes them.
+// Clients connect to /chat with auth {name}, join rooms and say things to
+// them; the session keeps each client's name and rooms. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/socketfx/socketfx/pkg/middleware"
+	"github.com/socketfx/socketfx/pkg/session"
+	"github.com/socketfx/socketfx/pkg/socketservice"
+	"go.uber.org/fx"
+)
+
+// Chat serves the /chat namespace.
+type Chat struct{}
+
+// NewChat returns the chat service.
+func NewChat() *Chat { return &Chat{} }
+
+// JoinRequest is the payload of join.
+type JoinRequest struct {
+	Room string `json:"room"`
+}
+
+// SayRequest is the payload of say.
+type SayRequest struct {
+	Room string `json:"room"`
+	Text string `json:"text"`
+}
+
+// Validate rejects an empty room or text: the client gets a
+// VALIDATION_PAYLOAD_ERROR ack.
+func (r SayRequest) Validate() error {
+	switch {
+	case strings.TrimSpace(r.Room) == "":
+		return errors.New("room must not be empty")
+	case strings.TrimSpace(r.Text) == "":
+		return errors.New("text must not be empty")
+	}
+	return nil
+}
+
+// Message is what say acks to its sender and sends as "said" to the rest
+// of the room.
+type Message struct {
+	Room string `json:"room"`
+	From string `json:"from"`
+	Text string `json:"text"`
+}
+
+// Profile is what the chat keeps in each socket's session: it survives a
+// dropped connection that the client recovers (Config.Recovery).
+type Profile struct {
+	Name  string   `json:"name"`
+	Rooms []string `json:"rooms"`
+}
+
+// Register declares the chat's namespace, connection middleware, hook and
+// handlers.
+func (c *Chat) Register(r *socketservice.Router) {
+	r.Namespace("/chat")
+	r.UseConnect(c.authenticate)
+	r.OnConnect(c.connect)
+	r.Handle("join", socketservice.Typed(c.join))
+	r.Handle("say", socketservice.Typed(c.say),
+		socketservice.WithMiddleware(middleware.RateLimit(middleware.RateLimitConfig{Rate: 10, Burst: 20})))
+	r.Handle("whoami", socketservice.Typed0(c.whoami))
+}
+
+// authenticate refuses a client without auth {name}.
+func (c *Chat) authenticate(ctx context.Context, s *socketservice.Socket) error {
+	name, _ := s.Handshake().Auth["name"].(string)
+	if strings.TrimSpace(name) == "" {
+		return socketservice.NewError(socketservice.CodeUnauthorized, "unauthorized")
+	}
+	s.SetIdentity(socketservice.Identity{Subject: name, Name: name})
+	return nil
+}
+
+// connect starts the session's profile; a recovered socket keeps its own.
+func (c *Chat) connect(ctx context.Context, s *socketservice.Socket) error {
+	if s.Recovered() {
+		return nil
+	}
+	id, _ := s.Identity()
+	return session.Update(s.Session(), func(p *Profile) { p.Name = id.Name })
+}
+
+func (c *Chat) join(ctx context.Context, in JoinRequest) (string, error) {
+	if strings.TrimSpace(in.Room) == "" {
+		return "", socketservice.NewError(socketservice.CodeValidation, "room must not be empty")
+	}
+	s, _ := socketservice.SocketFromContext(ctx)
+	s.Join(in.Room)
+	return in.Room, session.Update(s.Session(), func(p *Profile) {
+		if !slices.Contains(p.Rooms, in.Room) {
+			p.Rooms = append(p.Rooms, in.Room)
+		}
+	})
+}
+
+func (c *Chat) say(ctx context.Context, in SayRequest) (Message, error) {
+	s, _ := socketservice.SocketFromContext(ctx)
+	id, _ := socketservice.IdentityFromContext(ctx)
+	msg := Message{Room: in.Room, From: id.Name, Text: in.Text}
+	return msg, s.To(in.Room).Emit("said", msg)
+}
+
+func (c *Chat) whoami(ctx context.Context) (Profile, error) {
+	s, _ := socketservice.SocketFromContext(ctx)
+	return session.Load[Profile](s.Session())
+}
+
+func main() {
+	fx.New(
+		socketservice.Module,
+		fx.Supply(socketservice.Config{
+			Addr:     ":3000",
+			Recovery: &socketservice.RecoveryConfig{MaxDisconnectionDuration: 2 * time.Minute},
+		}),
+		socketservice.AsService(NewChat),
+	).Run()
+}
