@@ -197,9 +197,6 @@ func packetToWire(p *parser.Packet) (wirePacket, error) {
 }
 
 func (w wirePacket) packet(nsp string) *parser.Packet {
-	if w.Nsp == "" {
-		w.Nsp = "/"
-	}
 	return &parser.Packet{Type: parser.PacketType(w.Type), Data: w.Data, Nsp: nsp, Id: w.ID}
 }
 

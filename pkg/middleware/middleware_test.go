@@ -58,6 +58,11 @@ func (st stock) Register(r *socketservice.Router) {
 	}), socketservice.WithMiddleware(middleware.Timeout(150*time.Millisecond)))
 	r.Handle("fast", socketservice.Typed0(func(ctx context.Context) (string, error) { return "quick", nil }),
 		socketservice.WithMiddleware(middleware.Timeout(time.Second)))
+	r.Handle("slowlog", socketservice.Typed0(func(ctx context.Context) (string, error) {
+		<-ctx.Done()
+		socketservice.LoggerFromContext(ctx).Info("late handler logs")
+		return "late", nil
+	}), socketservice.WithMiddleware(middleware.Logging(nil), middleware.Timeout(20*time.Millisecond)))
 	r.Handle("limited", socketservice.Typed0(func(ctx context.Context) (string, error) { return "ok", nil }),
 		socketservice.WithMiddleware(middleware.RateLimit(middleware.RateLimitConfig{Rate: 0.001, Burst: 3, DisconnectAfter: 4})))
 	r.Handle("announce", socketservice.Typed(func(ctx context.Context, a announce) (string, error) { return a.Text, nil }),
@@ -101,6 +106,7 @@ var _ = Describe("stock middleware", func() {
 		srv = sockettest.NewServer(GinkgoT(),
 			socketservice.AsService(func() stock { return stock{logs: logs} }),
 			fx.Supply(middleware.StructValidator()),
+			fx.Supply(slog.New(slog.NewTextHandler(logs, nil))),
 		)
 	})
 	dial := func(sub string, roles ...string) *sockettest.Client {
@@ -240,6 +246,14 @@ var _ = Describe("stock middleware", func() {
 	})
 
 	Describe("Logging", func() {
+		It("shares the event's logger with a handler that Timeout left running (race detector)", func() {
+			c := dial("ann", "user")
+			a, err := c.EmitWithAck(ctxT(), "slowlog")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(sockettest.DecodeAck(a, nil)).To(MatchError(ContainSubstring("TIMEOUT")))
+			Eventually(logs.String).Should(ContainSubstring("late handler logs"))
+		})
+
 		It("logs namespace, socket, event, duration and outcome", func() {
 			c := dial("ann", "user")
 			Expect(ack(c, "fast")).To(Succeed())

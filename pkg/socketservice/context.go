@@ -15,8 +15,8 @@ type eventState struct {
 	route     *route
 	msg       *Message
 	ack       func([]any, error)
-	responded atomic.Bool // set once by whoever answers first
-	logger    *slog.Logger
+	responded atomic.Bool                 // set once by whoever answers first
+	logger    atomic.Pointer[slog.Logger] // made on first use; handlers may run on several goroutines (middleware.Timeout)
 }
 
 // SocketFromContext returns the socket whose event or hook is running.
@@ -43,10 +43,14 @@ func EventFromContext(ctx context.Context) (string, bool) {
 // (slog.Default when there is none). It never returns nil.
 func LoggerFromContext(ctx context.Context) *slog.Logger {
 	if st, ok := ctx.Value(eventKey{}).(*eventState); ok {
-		if st.logger == nil {
-			st.logger = st.socket.logger.With("event", st.msg.Event)
+		if l := st.logger.Load(); l != nil {
+			return l
 		}
-		return st.logger
+		l := st.socket.logger.With("event", st.msg.Event)
+		if st.logger.CompareAndSwap(nil, l) {
+			return l
+		}
+		return st.logger.Load()
 	}
 	if s, ok := ctx.Value(socketKey{}).(*Socket); ok {
 		return s.logger

@@ -6,6 +6,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -50,6 +51,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		// ServeHTTP returns; a client quick to answer (its CONNECT, or the
 		// "2probe" of an upgrade) would be read into the void. Reads wait
 		// until the engine is ready.
+		if s.cfg.CORS == nil {
+			r = sameOriginView(r)
+		}
 		g := &gatedWriter{ResponseWriter: w, hj: hj, gate: make(chan struct{})}
 		defer close(g.gate)
 		h.ServeHTTP(g, r)
@@ -162,6 +166,25 @@ func (ps *pollSet) endAll() {
 	for _, pr := range prs {
 		pr.end()
 	}
+}
+
+// sameOriginView hides a cross-origin Origin header from the engine's
+// websocket upgrade. Since v3.0.6 the engine refuses a cross-origin
+// websocket (400) unless CORS is configured, where Node's socket.io (and
+// v3.0.2) accept it: CORS governs what a browser page may read over HTTP,
+// and a websocket is not subject to it. Without Config.CORS socketfx keeps
+// Node's behaviour; with it, the engine checks the origin against the list.
+func sameOriginView(r *http.Request) *http.Request {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return r
+	}
+	if u, err := url.Parse(origin); err == nil && strings.EqualFold(u.Host, r.Host) {
+		return r
+	}
+	r = r.Clone(r.Context())
+	r.Header.Del("Origin")
+	return r
 }
 
 func isWebSocketUpgrade(r *http.Request) bool {

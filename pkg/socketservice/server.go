@@ -130,6 +130,19 @@ func (s *Server) Config() Config { return s.cfg }
 // Start registers the services and starts serving. Registration mistakes
 // come back as one error naming every problem.
 func (s *Server) Start(ctx context.Context) error {
+	if err := s.start(ctx); err != nil {
+		return err
+	}
+	// Init hooks run without s.mu: they may use their namespace handles,
+	// which read the server's state.
+	for name, def := range s.static {
+		s.runInit(def, name)
+	}
+	s.log.Debug("socketservice: started", "path", s.cfg.Path, "addr", s.Addr())
+	return nil
+}
+
+func (s *Server) start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state != stateNew {
@@ -186,10 +199,6 @@ func (s *Server) Start(ctx context.Context) error {
 		}()
 	}
 	s.state = stateRunning
-	for name, def := range s.static {
-		s.runInit(def, name)
-	}
-	s.log.Debug("socketservice: started", "path", s.cfg.Path, "addr", s.addr)
 	return nil
 }
 
@@ -238,6 +247,10 @@ func (s *Server) engineOptions() *socket.ServerOptions {
 	opts.SetPingTimeout(c.PingTimeout)
 	opts.SetMaxHttpBufferSize(c.MaxPayload)
 	opts.SetConnectTimeout(c.ConnectTimeout)
+	// v3.0.6 sets a read deadline of IdleTimeout (default 120 s) before
+	// every websocket read: keep it well past a ping round, so that a long
+	// PingInterval does not close idle connections.
+	opts.SetIdleTimeout(max(2*(c.PingInterval+c.PingTimeout), 120*time.Second))
 	ts := types.NewSet[transports.TransportCtor]()
 	for _, name := range c.Transports {
 		ts.Add(enginefix.Transport(transports.Transports()[name]))
@@ -365,6 +378,7 @@ func (s *Server) onHandshake(raw *socket.Socket, def *serviceDef, next func(*soc
 		hooks = append(hooks, def.connect...)
 	}
 	if len(hooks) == 0 {
+		s.accept(w)
 		next(nil)
 		return
 	}
@@ -373,6 +387,7 @@ func (s *Server) onHandshake(raw *socket.Socket, def *serviceDef, next func(*soc
 		defer s.inflight.done()
 		err := s.runConnectHooks(w, hooks)
 		if err == nil {
+			s.accept(w)
 			next(nil)
 			return
 		}
@@ -440,7 +455,6 @@ func (s *Server) onConnection(raw *socket.Socket) {
 	}
 	w := v.(*Socket)
 	w.markConnected()
-	s.counter(w.nsp).Add(1)
 	raw.OnAny(w.onEvent)
 	_ = raw.On("disconnect", func(args ...any) {
 		reason, _ := args[0].(string)
@@ -477,6 +491,7 @@ func (s *Server) janitor(stop <-chan struct{}, done chan<- struct{}) {
 				if at := w.connClosedAt.Load(); at != 0 && !w.connected.Load() && now.UnixNano()-at > int64(time.Second) {
 					s.sockets.Delete(k)
 					w.gone.Store(true)
+					s.uncount(w)
 					w.cancel()
 				}
 				return true
@@ -499,7 +514,7 @@ func (s *Server) onDisconnect(w *Socket, reason string) {
 	if reason == "client namespace disconnect" || reason == "server namespace disconnect" {
 		s.discardSession(w)
 	}
-	s.counter(w.nsp).Add(-1)
+	s.uncount(w)
 	s.sockets.Delete(w.raw)
 	w.queue.push(func() {
 		defer w.cancel()
@@ -690,6 +705,21 @@ func (s *Server) counter(name string) *atomic.Int64 {
 	}
 	c, _ := s.counts.LoadOrStore(name, new(atomic.Int64))
 	return c.(*atomic.Int64)
+}
+
+// accept counts a socket its connect hooks let through, before the engine
+// writes its CONNECT: a client told it is connected is already counted.
+func (s *Server) accept(w *Socket) {
+	if w.counted.CompareAndSwap(false, true) {
+		s.counter(w.nsp).Add(1)
+	}
+}
+
+// uncount undoes accept, once.
+func (s *Server) uncount(w *Socket) {
+	if w.counted.CompareAndSwap(true, false) {
+		s.counter(w.nsp).Add(-1)
+	}
 }
 
 func (s *Server) count(name string) int {

@@ -73,6 +73,7 @@ type Socket struct {
 	gone         atomic.Bool // set on disconnect or rejected handshake
 	orphaned     atomic.Bool // its connection closed before the engine recorded it
 	connected    atomic.Bool // onConnection ran
+	counted      atomic.Bool // in its namespace's Count (from acceptance to disconnect)
 	earlyMu      sync.Mutex
 	early        [][]any      // emits held until connected
 	connClosedAt atomic.Int64 // unix nanos when its connection closed, 0 while open
