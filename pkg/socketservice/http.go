@@ -46,14 +46,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if hj, ok := w.(http.Hijacker); ok && isWebSocketUpgrade(r) {
+		if s.cfg.CORS == nil {
+			r = sameOriginView(r)
+		}
 		// The engine sends its open packet before it attaches the
 		// socket.io layer to the new connection, which happens before
 		// ServeHTTP returns; a client quick to answer (its CONNECT, or the
 		// "2probe" of an upgrade) would be read into the void. Reads wait
 		// until the engine is ready.
-		if s.cfg.CORS == nil {
-			r = sameOriginView(r)
-		}
 		g := &gatedWriter{ResponseWriter: w, hj: hj, gate: make(chan struct{})}
 		defer close(g.gate)
 		h.ServeHTTP(g, r)
