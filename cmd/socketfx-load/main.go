@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/socketfx/socketfx/internal/bare"
+	"github.com/socketfx/socketfx/internal/engine/bare"
 	"github.com/socketfx/socketfx/internal/sioclient"
 )
 

@@ -29,9 +29,18 @@ func TestCompare(t *testing.T) {
 		t.Fatalf("results: %+v", results)
 	}
 	for _, r := range results {
-		if r.RoundTrips == 0 || r.Errors != 0 || r.P50 <= 0 || r.P99 < r.P50 {
+		if r.RoundTrips == 0 || r.P50 <= 0 || r.P99 < r.P50 {
 			t.Fatalf("%s: %+v", r.Name, r)
 		}
+	}
+	// socketfx answers every request. The bare engine can close a
+	// connection whose first event follows its CONNECT too closely
+	// (docs/engine.md, row 5): its errors are reported, not a failure.
+	if results[0].Errors != 0 {
+		t.Fatalf("socketfx: %+v", results[0])
+	}
+	if results[1].Errors != 0 {
+		t.Logf("bare engine: %d errors (docs/engine.md, row 5)", results[1].Errors)
 	}
 	var out bytes.Buffer
 	Report(&out, results)

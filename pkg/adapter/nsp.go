@@ -5,7 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"github.com/socketfx/socketfx/internal/recovery"
+	"github.com/socketfx/socketfx/internal/engine/recovery"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -101,7 +101,7 @@ func (a *nspAdapter) Close() {
 	}
 	a.closed = true
 	a.mu.Unlock()
-	if !a.r.crashed.Load() && !a.r.closedNow() {
+	if !a.r.closedNow() {
 		a.beat(beatGoodbye)
 	}
 	a.failPending(ErrClosed)

@@ -13,8 +13,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/socketfx/socketfx/internal/recovery"
-	"github.com/socketfx/socketfx/internal/testhook"
+	"github.com/socketfx/socketfx/internal/engine/recovery"
 	"github.com/socketfx/socketfx/pkg/socketservice"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 )
@@ -56,7 +55,6 @@ type Redis struct {
 	lastErr  atomic.Pointer[errBox]
 	lastWarn atomic.Int64
 	dropped  atomic.Uint64
-	crashed  atomic.Bool
 }
 
 type errBox struct{ err error }
@@ -154,10 +152,8 @@ func (r *Redis) Stop(ctx context.Context) error {
 		nsps = append(nsps, n)
 	}
 	r.mu.Unlock()
-	if !r.crashed.Load() {
-		for _, n := range nsps {
-			n.sayGoodbye(ctx)
-		}
+	for _, n := range nsps {
+		n.sayGoodbye(ctx)
 	}
 	for _, n := range nsps {
 		n.failPending(ErrClosed)
@@ -179,13 +175,6 @@ func (r *Redis) Stop(ctx context.Context) error {
 		err = nil
 	}
 	return err
-}
-
-// crash stops the node as a killed process would: no goodbye, connections
-// cut. Used by the multi-node test harness.
-func (r *Redis) crash() {
-	r.crashed.Store(true)
-	_ = r.Stop(context.Background())
 }
 
 // Health returns nil while Redis works, and otherwise an error wrapping
@@ -374,7 +363,7 @@ func (r *Redis) flush(batch []outMsg) {
 		}
 		break
 	}
-	if len(batch) > 0 && r.healthy() && !r.crashed.Load() {
+	if len(batch) > 0 && r.healthy() {
 		r.send(batch)
 	}
 }
@@ -534,15 +523,5 @@ func backoffDialer(timeout time.Duration) func(ctx context.Context, network, add
 		}
 		delay, next = 0, time.Time{}
 		return c, nil
-	}
-}
-
-func init() {
-	testhook.CrashCluster = func(c any) bool {
-		r, ok := c.(*Redis)
-		if ok {
-			r.crash()
-		}
-		return ok
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/socketfx/socketfx/internal/recovery"
+	"github.com/socketfx/socketfx/internal/engine/recovery"
 	"github.com/vmihailenco/msgpack/v5"
 )
 

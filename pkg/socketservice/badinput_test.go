@@ -93,6 +93,6 @@ var _ = Describe("bad input", func() {
 		Entry("a malformed Socket.IO packet", `42/echo,["say",{`, false, `invalid packet from the client; closing its connection" namespace=/echo socket=`),
 		Entry("an unknown packet type", `49/echo,[]`, false, `error="unknown packet type 9"`),
 		Entry("an attachment nobody announced", "\x01\x02", true, `error="got binary data when not reconstructing a packet"`),
-		Entry("a message over MaxPayload", `42/echo,["say",{"text":"`+strings.Repeat("x", 20_000)+`"}]`, false, `msg="socketservice: connection closed" reason="transport error" error=`),
+		Entry("a message over MaxPayload", `42/echo,["say",{"text":"`+strings.Repeat("x", 20_000)+`"}]`, false, `msg="socketfx: connection closed" reason="transport error" error=`),
 	)
 })

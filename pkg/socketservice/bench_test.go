@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/socketfx/socketfx/internal/bare"
+	"github.com/socketfx/socketfx/internal/engine/bare"
 	"github.com/socketfx/socketfx/pkg/testing/sockettest"
 )
 

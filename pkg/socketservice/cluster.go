@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/socketfx/socketfx/internal/engine"
 )
 
 // Cluster joins servers on several nodes so that they act as one:
@@ -22,7 +21,7 @@ type Cluster interface {
 	// every namespace. recovery is nil unless Config.Recovery is set; then
 	// the adapter keeps the sessions of dropped sockets in its Store and
 	// restores them with the packets they missed, on any node.
-	EngineAdapter(recovery *RecoveryOptions) socket.AdapterConstructor
+	EngineAdapter(recovery *RecoveryOptions) engine.AdapterConstructor
 	// RecoversAcrossNodes reports whether a socket that dropped on one node
 	// can recover its state on another. With Config.Recovery set and a
 	// cluster that cannot, Start fails rather than let recovery silently
@@ -64,23 +63,7 @@ func (r *Router) OnServerEvent(event string, h ServerEventHandler) {
 	r.svc.serverEvents[event] = h
 }
 
-// bindServerEvents listens on the engine namespace for the service's server
-// events. The adapter appends an answer function when the sender waits.
-func (s *Server) bindServerEvents(nsp socket.Namespace, def *serviceDef) {
-	for event, h := range def.serverEvents {
-		_ = nsp.On(event, func(args ...any) {
-			var reply socket.Ack
-			if n := len(args); n > 0 {
-				if ack, ok := args[n-1].(socket.Ack); ok {
-					reply, args = ack, args[:n-1]
-				}
-			}
-			s.runServerEvent(nsp.Name(), event, h, args, reply)
-		})
-	}
-}
-
-func (s *Server) runServerEvent(nsp, event string, h ServerEventHandler, args []any, reply socket.Ack) {
+func (s *Server) runServerEvent(nsp, event string, h ServerEventHandler, args []any, reply func([]any)) {
 	s.inflight.add(1)
 	defer s.inflight.done()
 	var (
@@ -103,21 +86,21 @@ func (s *Server) runServerEvent(nsp, event string, h ServerEventHandler, args []
 		return
 	}
 	if err != nil {
-		reply([]any{map[string]any{"error": wireError(err, s.cfg.ExposeErrors)}}, nil)
+		reply([]any{map[string]any{"error": wireError(err, s.cfg.ExposeErrors)}})
 		return
 	}
-	reply([]any{res}, nil)
+	reply([]any{res})
 }
 
 // ServerSideEmit sends a server event to this namespace on every other
 // node of the cluster (see Router.OnServerEvent). Without a cluster it
 // fails: there is no other node to reach.
 func (n Namespace) ServerSideEmit(event string, args ...any) error {
-	nsp, err := n.clusterNamespace(event)
+	b, err := n.clusterBroadcaster(event)
 	if err != nil {
 		return err
 	}
-	return nsp.Adapter().ServerSideEmit(append([]any{event}, args...))
+	return b.ServerSideEmit(n.name, event, args)
 }
 
 // ServerSideEmitWithAck sends a server event to every other node and waits
@@ -127,60 +110,37 @@ func (n Namespace) ServerSideEmit(event string, args ...any) error {
 // adapter.ErrTimeout); when ctx or DefaultAckTimeout ends it, no answers
 // are returned and the error wraps context.DeadlineExceeded.
 func (n Namespace) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]any, error) {
-	nsp, err := n.clusterNamespace(event)
+	b, err := n.clusterBroadcaster(event)
 	if err != nil {
 		return nil, err
 	}
-	type answer struct {
-		replies []any
-		err     error
+	replies, err := b.ServerSideEmitWithAck(ctx, n.name, ackTimeout(ctx), event, args)
+	if errors.Is(err, engine.ErrNoAck) {
+		return nil, fmt.Errorf("socketservice: server event %q on %s: not every node answered in time: %w", event, n.name, context.DeadlineExceeded)
 	}
-	done := make(chan answer, 1)
-	var ack socket.Ack = func(replies []any, err error) {
-		select {
-		case done <- answer{replies, err}:
-		default:
-		}
-	}
-	if err := nsp.Adapter().ServerSideEmit(append(append([]any{event}, args...), ack)); err != nil {
-		return nil, err
-	}
-	t := time.NewTimer(ackTimeout(ctx))
-	defer t.Stop()
-	select {
-	case a := <-done:
-		return a.replies, a.err
-	case <-t.C:
-	case <-ctx.Done():
-	}
-	return nil, fmt.Errorf("socketservice: server event %q on %s: not every node answered in time: %w", event, n.name, context.DeadlineExceeded)
+	return replies, err
 }
 
 // ErrNoCluster is returned by ServerSideEmit on a server without a cluster.
 var ErrNoCluster = errors.New("socketservice: no cluster: server events need a multi-node adapter (pkg/adapter)")
 
-func (n Namespace) clusterNamespace(event string) (socket.Namespace, error) {
+func (n Namespace) clusterBroadcaster(event string) (engine.Broadcaster, error) {
 	if event == "" || reservedEvents[event] {
 		return nil, fmt.Errorf("socketservice: %q is a reserved event name", event)
 	}
-	if n.srv == nil {
-		return nil, fmt.Errorf("%w (a fake socket only records emits)", ErrNotRunning)
-	}
-	if n.srv.cluster == nil {
+	if n.bc == nil && n.srv.cluster == nil {
 		return nil, ErrNoCluster
 	}
-	return n.srv.engineNamespace(n.name)
+	b, _, err := n.resolve()
+	return b, err
 }
 
 // ServerCount returns how many nodes serve this namespace: 1 without a
 // cluster; with one, this node and every node the cluster counts as alive.
 func (n Namespace) ServerCount() (int, error) {
-	if n.srv == nil {
-		return 0, fmt.Errorf("%w (a fake socket only records emits)", ErrNotRunning)
-	}
-	nsp, err := n.srv.engineNamespace(n.name)
+	b, _, err := n.resolve()
 	if err != nil {
 		return 0, err
 	}
-	return int(nsp.Adapter().ServerCount()), nil
+	return b.ServerCount(n.name)
 }

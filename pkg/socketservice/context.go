@@ -14,7 +14,7 @@ type eventState struct {
 	socket    *Socket
 	route     *route
 	msg       *Message
-	ack       func([]any, error)
+	ack       func([]any)
 	responded atomic.Bool                 // set once by whoever answers first
 	logger    atomic.Pointer[slog.Logger] // made on first use; handlers may run on several goroutines (middleware.Timeout)
 }
@@ -104,9 +104,7 @@ type identityKey struct{}
 // (RecoveryConfig.SkipMiddlewares).
 func (s *Socket) SetIdentity(id Identity) {
 	s.Set(identityKey{}, id)
-	if s.sess != nil {
-		s.sess.Set(identitySessionKey, id)
-	}
+	s.Session().Set(identitySessionKey, id)
 }
 
 // identitySessionKey holds the identity in the session.
@@ -119,10 +117,7 @@ func (s *Socket) Identity() (Identity, bool) {
 		id, ok := v.(Identity)
 		return id, ok
 	}
-	if s.sess == nil {
-		return Identity{}, false
-	}
-	id, ok, err := session.Get[Identity](s.sess, identitySessionKey)
+	id, ok, err := session.Get[Identity](s.Session(), identitySessionKey)
 	if !ok || err != nil {
 		return Identity{}, false
 	}

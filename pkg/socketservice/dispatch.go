@@ -5,25 +5,12 @@ import (
 	"errors"
 	"log/slog"
 	"runtime/debug"
-
-	"github.com/socketfx/socketfx/internal/decode"
-	"github.com/zishang520/socket.io/servers/socket/v3"
 )
 
-// onEvent receives every event of a connected socket, in arrival order, and
-// queues it for the socket's handler goroutine.
-func (w *Socket) onEvent(args ...any) {
-	var ack socket.Ack
-	if n := len(args); n > 0 {
-		if a, ok := args[n-1].(socket.Ack); ok {
-			ack, args = a, args[:n-1]
-		}
-	}
-	event, _ := firstString(args)
-	msg := &Message{Event: event, WantsAck: ack != nil}
-	if len(args) > 0 {
-		msg.Args, _ = decode.Normalize(args[1:]).([]any)
-	}
+// onEvent queues an event of a connected socket, in arrival order, for the
+// socket's handler goroutine.
+func (w *Socket) onEvent(event string, args []any, ack func([]any)) {
+	msg := &Message{Event: event, Args: args, WantsAck: ack != nil}
 	st := &eventState{socket: w, msg: msg, ack: ack}
 	if w.svc != nil {
 		st.route = w.svc.routes[event]
@@ -45,14 +32,6 @@ func (w *Socket) onEvent(args ...any) {
 	w.queue.push(func() { w.handle(st) })
 }
 
-func firstString(args []any) (string, bool) {
-	if len(args) == 0 {
-		return "", false
-	}
-	s, ok := args[0].(string)
-	return s, ok
-}
-
 func (w *Socket) unknown(st *eventState) {
 	if w.srv.cfg.UnknownEvents == IgnoreUnknownEvents {
 		w.logger.Debug("socketservice: unknown event ignored", "event", st.msg.Event)
@@ -60,7 +39,7 @@ func (w *Socket) unknown(st *eventState) {
 	}
 	w.logger.Debug("socketservice: unknown event", "event", st.msg.Event)
 	if st.ack != nil {
-		st.ack([]any{errorEnvelope(Errorf(CodeNotFound, "unknown event %q", st.msg.Event), false)}, nil)
+		st.ack([]any{errorEnvelope(Errorf(CodeNotFound, "unknown event %q", st.msg.Event), false)})
 	}
 }
 
@@ -111,7 +90,7 @@ func (w *Socket) respond(ctx context.Context, st *eventState, out any, err error
 	if !st.responded.CompareAndSwap(false, true) {
 		return false
 	}
-	expose := w.srv != nil && w.srv.cfg.ExposeErrors
+	expose := w.srv.cfg.ExposeErrors
 	if err != nil && st.route != nil {
 		err = w.handleError(ctx, st, err)
 	}
@@ -125,7 +104,7 @@ func (w *Socket) respond(ctx context.Context, st *eventState, out any, err error
 			w.logger.Debug("socketservice: handler returned client error", "event", st.msg.Event, "error", err)
 		}
 		if st.ack != nil {
-			st.ack([]any{errorEnvelope(err, expose)}, nil)
+			st.ack([]any{errorEnvelope(err, expose)})
 		}
 		return true
 	}
@@ -138,11 +117,11 @@ func (w *Socket) respond(ctx context.Context, st *eventState, out any, err error
 	}
 	if st.ack != nil {
 		if many, ok := out.(Args); ok && cfg != nil && cfg.raw {
-			st.ack(many, nil)
+			st.ack(many)
 		} else if cfg != nil && cfg.raw {
-			st.ack([]any{out}, nil)
+			st.ack([]any{out})
 		} else {
-			st.ack([]any{map[string]any{"status": "ok", "data": out}}, nil)
+			st.ack([]any{map[string]any{"status": "ok", "data": out}})
 		}
 	}
 	if cfg == nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/socketfx/socketfx/pkg/session"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -12,10 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/socketfx/socketfx/internal/decode"
-	"github.com/socketfx/socketfx/internal/testhook"
-	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
-	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/socketfx/socketfx/internal/engine"
+	"github.com/socketfx/socketfx/pkg/session"
 )
 
 // Handshake is what the client sent when it connected to the namespace.
@@ -37,60 +34,28 @@ type Handshake struct {
 	URL string
 }
 
-func newHandshake(h *socket.Handshake) Handshake {
-	auth := h.Auth
-	if auth == nil {
-		auth = map[string]any{}
-	}
-	return Handshake{
-		Auth:        auth,
-		Query:       h.Query.Query(),
-		Headers:     h.Headers.Header(),
-		Address:     h.Address,
-		Time:        time.UnixMilli(h.Issued),
-		Secure:      h.Secure,
-		CrossDomain: h.Xdomain,
-		URL:         h.Url,
-	}
-}
-
 // Socket is one client's connection to one namespace. Its methods are safe
 // for concurrent use; after the socket disconnected, emits return
 // ErrDisconnected and room changes do nothing.
 type Socket struct {
-	raw       *socket.Socket
-	fake      *testhook.Recorder // set instead of raw for sockettest's fake contexts
+	wire      engine.Socket
 	srv       *Server
-	svc       *serviceDef // nil on a namespace no service serves
+	bc        engine.Broadcaster // set for a test-kit socket, whose handles record
+	svc       *serviceDef        // nil on a namespace no service serves
 	nsp       string
 	handshake Handshake
 	logger    *slog.Logger
 	queue     serialQueue
 	ctx       context.Context
 	cancel    context.CancelFunc
-
-	emitMu       sync.Mutex  // the engine's per-socket emit flags are not goroutine-safe
-	gone         atomic.Bool // set on disconnect or rejected handshake
-	orphaned     atomic.Bool // its connection closed before the engine recorded it
-	connected    atomic.Bool // onConnection ran
-	counted      atomic.Bool // in its namespace's Count (from acceptance to disconnect)
-	earlyMu      sync.Mutex
-	early        [][]any      // emits held until connected
-	connClosedAt atomic.Int64 // unix nanos when its connection closed, 0 while open
+	counted   atomic.Bool // in its namespace's Count (from acceptance to disconnect)
 
 	valMu  sync.RWMutex
 	values map[any]any
-	sess   *session.Session
-	conn   *connState // its engine connection's state; nil for fakes
 }
 
 // ID returns the socket id, the same the client sees as socket.id.
-func (s *Socket) ID() string {
-	if s.fake != nil {
-		return s.fake.ID
-	}
-	return string(s.raw.Id())
-}
+func (s *Socket) ID() string { return s.wire.ID() }
 
 // Namespace returns the namespace's name; for a pattern service, the
 // concrete child name (e.g. "/tenant-42").
@@ -101,71 +66,24 @@ func (s *Socket) Handshake() Handshake { return s.handshake }
 
 // Recovered reports whether the connection state (id, rooms, data, missed
 // packets) was restored after a temporary disconnection.
-func (s *Socket) Recovered() bool { return s.fake == nil && s.raw.Recovered() }
+func (s *Socket) Recovered() bool { return s.wire.Recovered() }
 
 // Connected reports whether the socket is connected (false during connect
 // hooks, which run before the client is told it is connected).
-func (s *Socket) Connected() bool {
-	if s.fake != nil {
-		return !s.fake.Disconnected()
-	}
-	return s.raw.Connected()
-}
+func (s *Socket) Connected() bool { return s.wire.Connected() }
 
 // Transport returns "websocket" or "polling".
-func (s *Socket) Transport() string {
-	if s.fake != nil {
-		return "fake"
-	}
-	if t := s.raw.Conn().Transport(); t != nil {
-		return t.Name()
-	}
-	return ""
-}
+func (s *Socket) Transport() string { return s.wire.Transport() }
 
 // Emit sends an event to this client. Arguments are encoded as JSON; []byte
 // values at the top level or inside map[string]any and []any are sent as
-// binary.
+// binary. An emit made in a connect hook reaches the client right after
+// its CONNECT packet.
 func (s *Socket) Emit(event string, args ...any) error {
 	if err := s.checkEmit(event); err != nil {
 		return err
 	}
-	if s.fake != nil {
-		s.fake.Record(testhook.Emit{Socket: true, Event: event, Args: args})
-		return nil
-	}
-	if !s.connected.Load() && s.holdEarly(event, args) {
-		return nil
-	}
-	s.emitMu.Lock()
-	defer s.emitMu.Unlock()
-	return s.raw.Emit(event, args...)
-}
-
-// holdEarly keeps an emit made during the handshake (in a connect hook)
-// until the CONNECT packet is out, so the wire shows CONNECT first, as with
-// Node's "connection" handlers. It reports false once connected.
-func (s *Socket) holdEarly(event string, args []any) bool {
-	s.earlyMu.Lock()
-	defer s.earlyMu.Unlock()
-	if s.connected.Load() {
-		return false
-	}
-	s.early = append(s.early, append([]any{event}, args...))
-	return true
-}
-
-// markConnected sends the held emits, then lets emits through directly.
-func (s *Socket) markConnected() {
-	s.earlyMu.Lock()
-	defer s.earlyMu.Unlock()
-	s.emitMu.Lock()
-	for _, e := range s.early {
-		_ = s.raw.Emit(e[0].(string), e[1:]...)
-	}
-	s.emitMu.Unlock()
-	s.early = nil
-	s.connected.Store(true)
+	return s.wire.Emit(event, args)
 }
 
 // EmitWithAck sends an event and waits for the client's acknowledgement,
@@ -179,69 +97,16 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]
 	if err := s.checkEmit(event); err != nil {
 		return nil, err
 	}
-	if s.fake != nil {
-		if s.fake.AckFunc != nil {
-			if a, ok := s.fake.AckFunc(event, args); ok {
-				return a, nil
-			}
-		}
-		return nil, fmt.Errorf("socketservice: emit %q to %s: no ack: %w", event, s.ID(), context.DeadlineExceeded)
-	}
-	if !s.connected.Load() {
+	a, err := s.wire.EmitWithAck(ctx, ackTimeout(ctx), event, args)
+	switch {
+	case errors.Is(err, engine.ErrNotConnected):
 		return nil, fmt.Errorf("socketservice: EmitWithAck %q: the socket is not connected yet (connect hooks run before)", event)
-	}
-	id := ackBase + s.srv.ackSeq.Add(1)
-	p := &pendingAck{raw: s.raw, id: id, done: make(chan []any, 1)}
-	s.srv.acks.Store(id, p)
-	s.raw.Acks().Store(id, func(a []any, _ error) { s.srv.deliverAck(id, a) })
-	defer func() {
-		s.srv.acks.Delete(id)
-		s.raw.Acks().Delete(id)
-	}()
-	packet := &parser.Packet{Type: parser.EVENT, Nsp: s.nsp, Id: &id, Data: append([]any{event}, args...)}
-	s.emitMu.Lock()
-	if s.raw.Conn().ReadyState() != "open" {
-		s.emitMu.Unlock()
+	case errors.Is(err, engine.ErrClosed):
 		return nil, ErrDisconnected
-	}
-	s.raw.Client().WriteToEngine(s.srv.io.Encoder().Encode(packet), &socket.WriteOptions{})
-	s.emitMu.Unlock()
-
-	t := time.NewTimer(ackTimeout(ctx))
-	defer t.Stop()
-	select {
-	case a := <-p.done:
-		return a, nil
-	case <-t.C:
+	case errors.Is(err, engine.ErrNoAck):
 		return nil, fmt.Errorf("socketservice: emit %q to %s: no ack: %w", event, s.ID(), context.DeadlineExceeded)
-	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
-}
-
-// ackBase starts socketfx's ack ids far above the engine's own (which count
-// from 0 per namespace), below 2^53 so JavaScript clients keep them exact.
-const ackBase = 1 << 50
-
-// pendingAck is an EmitWithAck waiting for its answer.
-type pendingAck struct {
-	raw  *socket.Socket
-	id   uint64
-	done chan []any
-}
-
-// deliverAck hands an ack to its waiter, once, from whichever path saw it
-// first: the connection's reader (text acks) or the engine (binary acks).
-func (srv *Server) deliverAck(id uint64, args []any) bool {
-	v, ok := srv.acks.LoadAndDelete(id)
-	if !ok {
-		return false
-	}
-	p := v.(*pendingAck)
-	p.raw.Acks().Delete(id)
-	a, _ := decode.Normalize(args).([]any)
-	p.done <- a
-	return true
+	return a, err
 }
 
 func (s *Socket) checkEmit(event string) error {
@@ -249,46 +114,22 @@ func (s *Socket) checkEmit(event string) error {
 		return fmt.Errorf("socketservice: %q is a reserved event name", event)
 	}
 	// During the handshake (connect hooks) the engine does not count the
-	// socket as connected yet, but emits work: clients buffer them until
-	// the CONNECT packet, which follows.
-	if s.gone.Load() {
+	// socket as connected yet, but emits work: they are held until the
+	// CONNECT packet is out.
+	if s.wire.Gone() {
 		return ErrDisconnected
 	}
 	return nil
 }
 
 // Join adds the socket to rooms.
-func (s *Socket) Join(rooms ...string) {
-	if s.fake != nil {
-		s.fake.Join(rooms...)
-		return
-	}
-	s.raw.Join(toRooms(rooms)...)
-}
+func (s *Socket) Join(rooms ...string) { s.wire.Join(rooms...) }
 
 // Leave removes the socket from rooms.
-func (s *Socket) Leave(rooms ...string) {
-	if s.fake != nil {
-		s.fake.Leave(rooms...)
-		return
-	}
-	for _, r := range rooms {
-		s.raw.Leave(socket.Room(r))
-	}
-}
+func (s *Socket) Leave(rooms ...string) { s.wire.Leave(rooms...) }
 
 // Rooms returns the rooms the socket is in, its own id-room included.
-func (s *Socket) Rooms() []string {
-	if s.fake != nil {
-		return s.fake.Rooms()
-	}
-	keys := s.raw.Rooms().Keys()
-	out := make([]string, len(keys))
-	for i, r := range keys {
-		out[i] = string(r)
-	}
-	return out
-}
+func (s *Socket) Rooms() []string { return s.wire.Rooms() }
 
 // Broadcast returns a handle that reaches every socket of the namespace but
 // this one; narrow it with To.
@@ -304,13 +145,7 @@ func (s *Socket) To(rooms ...string) Namespace {
 
 // Disconnect disconnects the socket from its namespace; with close, the
 // whole connection (all namespaces) is closed.
-func (s *Socket) Disconnect(close bool) {
-	if s.fake != nil {
-		s.fake.Disconnect()
-		return
-	}
-	s.raw.Disconnect(close)
-}
+func (s *Socket) Disconnect(close bool) { s.wire.Disconnect(close) }
 
 // Set stores a value on the socket for later handlers and hooks (an
 // identity set at connect time, for example). Keys follow context.Context
@@ -336,13 +171,9 @@ func (s *Socket) Get(key any) (any, bool) {
 // cancelled after the socket's disconnect hooks have run.
 func (s *Socket) Context() context.Context { return s.ctx }
 
-func toRooms(rooms []string) []socket.Room {
-	out := make([]socket.Room, len(rooms))
-	for i, r := range rooms {
-		out[i] = socket.Room(r)
-	}
-	return out
-}
+// Session returns the socket's session, which survives a dropped
+// connection its client recovers (session.FromContext gives the same).
+func (s *Socket) Session() *session.Session { return s.wire.Session() }
 
 // ackTimeout is the time left until ctx's deadline, or the default.
 func ackTimeout(ctx context.Context) time.Duration {
@@ -358,55 +189,25 @@ func ackTimeout(ctx context.Context) time.Duration {
 // DefaultAckTimeout bounds EmitWithAck when the context has no deadline.
 const DefaultAckTimeout = 10 * time.Second
 
-// A fake socket for sockettest.NewEventContext: handlers run against it
-// without a network, and what they emit, join and leave is recorded.
-func init() {
-	testhook.NewContext = func(parent context.Context, rec *testhook.Recorder, nsp, event string, auth map[string]any, query url.Values, headers http.Header) context.Context {
-		if auth == nil {
-			auth = map[string]any{}
-		}
-		w := &Socket{
-			fake: rec, nsp: nsp, ctx: parent,
-			handshake: Handshake{Auth: auth, Query: query, Headers: headers, Address: "127.0.0.1", Time: time.Now()},
-			logger:    slog.Default().With("namespace", nsp, "socket", rec.ID),
-			sess:      session.New(rec.ID),
-		}
-		w.connected.Store(true)
-		w.ctx = session.NewContext(parent, w.sess)
-		return context.WithValue(w.ctx, eventKey{}, &eventState{socket: w, msg: &Message{Event: event}})
-	}
-	testhook.Serve = func(ctx context.Context, svc any, args []any) (any, error) {
-		st, ok := ctx.Value(eventKey{}).(*eventState)
-		if !ok || st.socket.fake == nil {
-			return nil, errors.New("socketservice: not a fake event context")
-		}
-		service, ok := svc.(Service)
-		if !ok {
-			return nil, fmt.Errorf("socketservice: %T is not a Service", svc)
-		}
-		def := newServiceDef(service)
-		if err := def.err(); err != nil {
-			return nil, err
-		}
-		rt := def.routes[st.msg.Event]
-		if rt == nil {
-			return nil, Errorf(CodeNotFound, "unknown event %q", st.msg.Event)
-		}
-		rt.build(nil)
-		norm, _ := decode.Normalize(args).([]any)
-		ev := &eventState{socket: st.socket, route: rt, msg: &Message{Event: st.msg.Event, Args: norm}}
-		ctx = context.WithValue(ctx, eventKey{}, ev)
-		out, err := rt.chain(ctx, ev.msg)
-		st.socket.respond(ctx, ev, out, err)
-		return out, err
-	}
+// namespace returns a handle on the socket's namespace (a recording one
+// for a test-kit socket).
+func (s *Socket) namespace() Namespace {
+	return Namespace{srv: s.srv, bc: s.bc, name: s.nsp}
 }
 
-// namespace returns a handle on the socket's namespace (a recording one
-// for a fake socket).
-func (s *Socket) namespace() Namespace {
-	if s.fake != nil {
-		return Namespace{fake: s.fake, name: s.nsp}
+// newSocket makes the framework's socket for a socket of the driver (or of
+// the test kit).
+func (s *Server) newSocket(wire engine.Socket, def *serviceDef) *Socket {
+	nsp := wire.Namespace()
+	w := &Socket{
+		wire:      wire,
+		srv:       s,
+		svc:       def,
+		nsp:       nsp,
+		handshake: Handshake(wire.Handshake()),
+		logger:    s.log.With("namespace", nsp, "socket", wire.ID()),
 	}
-	return s.srv.Of(s.nsp)
+	w.queue.track = &s.inflight
+	w.ctx, w.cancel = context.WithCancel(session.NewContext(s.ctx, wire.Session()))
+	return w
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/socketfx/socketfx/internal/testhook"
 	"github.com/socketfx/socketfx/pkg/adapter"
 	"github.com/socketfx/socketfx/pkg/socketservice"
 	"github.com/socketfx/socketfx/pkg/testing/redistest"
@@ -39,6 +38,7 @@ type Node struct {
 	*sockettest.Server
 	// Adapter is the node's cluster adapter (Health, Dropped, UID).
 	Adapter *adapter.Redis
+	proxy   *redistest.Proxy // the node's own way to Redis, cut by Crash
 	crashed bool
 }
 
@@ -69,9 +69,9 @@ func StartOn(tb TB, r *redistest.Server, n int, options ...fx.Option) *Cluster {
 
 // AddNode starts one more node.
 func (c *Cluster) AddNode() *Node {
+	n := &Node{proxy: redistest.NewProxy(c.tb, c.Redis.Addr())}
 	cfg := AdapterConfig
-	cfg.URL = c.Redis.URL()
-	n := &Node{}
+	cfg.URL = n.proxy.URL()
 	n.Server = sockettest.NewServer(c.tb,
 		adapter.Module,
 		fx.Supply(cfg),
@@ -156,11 +156,12 @@ func (c *Cluster) Spread(ctx context.Context, namespace string, k int, opts ...s
 func (n *Node) Stop() { n.Close() }
 
 // Crash stops the node the way a killed process goes: its Redis
-// connections are cut without a goodbye, so the others stop counting it
-// only when its heartbeats are overdue.
+// connections are cut (it reaches Redis through a proxy of its own), so it
+// says no goodbye and the others stop counting it only when its heartbeats
+// are overdue.
 func (n *Node) Crash() {
 	n.crashed = true
-	testhook.CrashCluster(n.Adapter)
+	n.proxy.Cut()
 	n.Close()
 }
 

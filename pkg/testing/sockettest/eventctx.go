@@ -5,18 +5,14 @@ import (
 	"fmt"
 	"sync/atomic"
 
-	"github.com/socketfx/socketfx/internal/testhook"
 	"github.com/socketfx/socketfx/pkg/socketservice"
 )
 
-// Emit is an emit recorded on a fake socket (see NewEventContext): to the
-// socket itself, or a broadcast to Rooms except Except.
-type Emit = testhook.Emit
-
 // EventContext runs handlers without a network, like Foal's
-// WebsocketContext: Context returns a context whose socket is fake, in the
-// given namespace and handling the given event. Call your service's handler
-// with it, then look at what it answered, emitted and joined.
+// WebsocketContext: Context returns a context whose socket is a test
+// socket, in the given namespace and handling the given event. Call your
+// service's handler with it, then look at what it answered, emitted and
+// joined.
 //
 //	ev := sockettest.NewEventContext("/chat", "chat:join", sockettest.WithAuth(map[string]any{"name": "ann"}))
 //	out, err := chat.Join(ev.Context(), JoinRequest{Room: "go"})
@@ -25,13 +21,13 @@ type Emit = testhook.Emit
 // Namespace-wide operations that need a server (FetchSockets,
 // EmitWithAck on a namespace…) return socketservice.ErrNotRunning.
 type EventContext struct {
-	rec *testhook.Recorder
+	rec *recorder
 	ctx context.Context
 }
 
-var fakeIDs atomic.Int64
+var testIDs atomic.Int64
 
-// NewEventContext builds a fake event. Options WithAuth, WithQuery and
+// NewEventContext builds a test event. Options WithAuth, WithQuery and
 // WithHeader set its handshake.
 func NewEventContext(namespace, event string, opts ...Option) *EventContext {
 	o := options{}
@@ -41,15 +37,15 @@ func NewEventContext(namespace, event string, opts ...Option) *EventContext {
 	if namespace == "" || namespace[0] != '/' {
 		namespace = "/" + namespace
 	}
-	rec := &testhook.Recorder{ID: fmt.Sprintf("fake-%d", fakeIDs.Add(1))}
-	return &EventContext{rec: rec, ctx: testhook.NewContext(context.Background(), rec, namespace, event, o.auth, o.query, o.header)}
+	rec := newRecorder(fmt.Sprintf("test-%d", testIDs.Add(1)), namespace, o)
+	return &EventContext{rec: rec, ctx: socketservice.NewTestContext(context.Background(), rec, (*broadcaster)(rec), event)}
 }
 
 // Context returns the handler context; SocketFromContext and friends work
 // on it.
 func (e *EventContext) Context() context.Context { return e.ctx }
 
-// Socket returns the fake socket, e.g. to SetIdentity before the call.
+// Socket returns the test socket, e.g. to SetIdentity before the call.
 func (e *EventContext) Socket() *socketservice.Socket {
 	s, _ := socketservice.SocketFromContext(e.ctx)
 	return s
@@ -69,20 +65,20 @@ func (e *EventContext) Call(h socketservice.HandlerFunc, args ...any) (any, erro
 // WithBroadcast…) are recorded. It returns the handler's result or error.
 // (Global middleware and the server's input validator are not applied.)
 func (e *EventContext) Serve(svc socketservice.Service, args ...any) (any, error) {
-	return testhook.Serve(e.ctx, svc, args)
+	return socketservice.ServeTest(e.ctx, svc, args)
 }
 
 // Emits returns what the handler emitted, in order.
-func (e *EventContext) Emits() []Emit { return e.rec.Emits() }
+func (e *EventContext) Emits() []Emit { return e.rec.emitted() }
 
-// Rooms returns the rooms the fake socket is in, its own id first.
+// Rooms returns the rooms the test socket is in, its own id first.
 func (e *EventContext) Rooms() []string { return e.rec.Rooms() }
 
 // Disconnected reports whether the handler disconnected the socket.
-func (e *EventContext) Disconnected() bool { return e.rec.Disconnected() }
+func (e *EventContext) Disconnected() bool { return e.rec.disconnected() }
 
 // HandleAck answers the handler's Socket.EmitWithAck calls with fn's
 // result; without it they fail as if the client never answered.
 func (e *EventContext) HandleAck(fn func(event string, args []any) []any) {
-	e.rec.AckFunc = func(event string, args []any) ([]any, bool) { return fn(event, args), true }
+	e.rec.setAck(fn)
 }

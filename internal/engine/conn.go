@@ -1,4 +1,4 @@
-package socketservice
+package engine
 
 import (
 	"bytes"
@@ -8,9 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/socketfx/socketfx/internal/enginefix"
 	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
-	"github.com/zishang520/socket.io/servers/engine/v3"
+	eio "github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/utils"
 )
@@ -29,9 +28,9 @@ import (
 //     two paths for them: the socket may disconnect twice, first with
 //     "transport close", a reason connection-state recovery treats as
 //     recoverable. DISCONNECT packets are noted here, in wire order, and
-//     the reason the client meant is reported (see Server.onDisconnect).
+//     the reason the client meant is reported (see Driver.onDisconnect).
 //   - Timer goroutines can miss their stop: the client's connect timeout and
-//     the connection's ping timers go to the server's enginefix.Reaper once
+//     the connection's ping timers go to the driver's reaper once
 //     the engine cleared them.
 type connState struct {
 	mu           sync.Mutex
@@ -44,8 +43,8 @@ type connState struct {
 // connectWait bounds how long a packet waits for its namespace's connect.
 const connectWait = 5 * time.Second
 
-func (s *Server) onEngineConnection(args ...any) {
-	conn, ok := args[0].(engine.Socket)
+func (d *Driver) onEngineConnection(args ...any) {
+	conn, ok := args[0].(eio.Socket)
 	if !ok {
 		return
 	}
@@ -53,33 +52,33 @@ func (s *Server) onEngineConnection(args ...any) {
 	// case it does more, are not allowed), keeping the client's connect
 	// timer: the reaper gets it when the connection closes, even when no
 	// namespace was ever joined (a connection to an unknown namespace).
-	client := socket.NewClient(s.io, conn)
-	cs := &connState{connectTimer: enginefix.ConnectTimer(client)}
-	s.conns.Store(conn, cs)
+	client := socket.NewClient(d.io, conn)
+	cs := &connState{connectTimer: clientConnectTimer(client)}
+	d.conns.Store(conn, cs)
 	_ = conn.On("packet", func(args ...any) {
 		if len(args) == 0 {
 			return
 		}
 		if p, ok := args[0].(*packet.Packet); ok && p != nil && p.Type == packet.MESSAGE {
-			cs.onMessage(s, p)
+			cs.onMessage(d, p)
 		}
 	})
 	_ = conn.Once("close", func(args ...any) {
 		if len(args) > 1 && args[1] != nil {
 			reason, _ := args[0].(string)
-			s.log.Warn("socketservice: connection closed", "reason", reason, "error", args[1], "remote", conn.RemoteAddress())
+			d.log.Warn("socketfx: connection closed", "reason", reason, "error", args[1], "remote", conn.RemoteAddress())
 		}
 		cs.endAll()
 		// The socket.io client, whose listener was added first, has
 		// cleared its timer by now, and the engine its ping timers.
-		s.reaper.Add(cs.takeTimer())
-		s.reaper.Add(enginefix.ConnTimers(conn)...)
-		s.conns.Delete(conn)
+		d.reaper.Add(cs.takeTimer())
+		d.reaper.Add(connTimers(conn)...)
+		d.conns.Delete(conn)
 	})
 }
 
-func (s *Server) connState(raw *socket.Socket) *connState {
-	if v, ok := s.conns.Load(raw.Conn()); ok {
+func (d *Driver) connState(raw *socket.Socket) *connState {
+	if v, ok := d.conns.Load(raw.Conn()); ok {
 		return v.(*connState)
 	}
 	return nil
@@ -87,8 +86,8 @@ func (s *Server) connState(raw *socket.Socket) *connState {
 
 // connectBegin marks the socket's namespace as connecting on its
 // connection.
-func (s *Server) connectBegin(raw *socket.Socket) {
-	cs := s.connState(raw)
+func (d *Driver) connectBegin(raw *socket.Socket) {
+	cs := d.connState(raw)
 	if cs == nil {
 		return
 	}
@@ -106,8 +105,8 @@ func (s *Server) connectBegin(raw *socket.Socket) {
 
 // connectDone releases packets held for the socket's namespace: it is
 // connected (the engine has recorded it) or refused.
-func (s *Server) connectDone(raw *socket.Socket) {
-	cs := s.connState(raw)
+func (d *Driver) connectDone(raw *socket.Socket) {
+	cs := d.connState(raw)
 	if cs == nil {
 		return
 	}
@@ -118,7 +117,7 @@ func (s *Server) connectDone(raw *socket.Socket) {
 	if raw.Connected() {
 		// The engine cleared the connect timer just before the
 		// connection event.
-		s.reaper.Add(cs.takeTimer())
+		d.reaper.Add(cs.takeTimer())
 	}
 }
 
@@ -149,24 +148,24 @@ func (cs *connState) takeTimer() *utils.Timer {
 }
 
 // onMessage runs on the connection's reader for every Socket.IO packet.
-func (cs *connState) onMessage(s *Server, p *packet.Packet) {
-	d, ok := p.Data.(interface{ Bytes() []byte })
+func (cs *connState) onMessage(d *Driver, p *packet.Packet) {
+	data, ok := p.Data.(interface{ Bytes() []byte })
 	if !ok {
 		return // binary attachment
 	}
-	b := d.Bytes() // does not consume: the socket.io layer reads it next
+	b := data.Bytes() // does not consume: the socket.io layer reads it next
 	if len(b) == 0 {
 		return
 	}
 	if b[0] == '0' {
-		if s.cfg.Recovery != nil {
+		if d.opts.Recovery != nil {
 			presentNoOffset(p)
 		}
 		return // CONNECT
 	}
 	nsp := packetNamespace(b[1:])
 	if b[0] == '3' {
-		s.takeAck(b[1:])
+		d.takeAck(b[1:])
 	}
 	if b[0] == '1' {
 		cs.mu.Lock()
@@ -196,7 +195,7 @@ func (cs *connState) onMessage(s *Server, p *packet.Packet) {
 // socketfx's own ack ids straight from the connection's reader, so that a
 // handler waiting for its own client's ack does not wait for the socket's
 // queue, which it holds.
-func (s *Server) takeAck(b []byte) {
+func (d *Driver) takeAck(b []byte) {
 	if len(b) > 0 && b[0] == '/' {
 		i := bytes.IndexByte(b, ',')
 		if i < 0 {
@@ -212,14 +211,14 @@ func (s *Server) takeAck(b []byte) {
 	if err != nil || id <= ackBase {
 		return
 	}
-	if _, ok := s.acks.Load(id); !ok {
+	if _, ok := d.acks.Load(id); !ok {
 		return
 	}
 	var args []any
 	if json.Unmarshal(b[j:], &args) != nil {
 		return // let the engine deal with it
 	}
-	s.deliverAck(id, args)
+	d.deliverAck(id, args)
 }
 
 // packetNamespace reads the namespace of a Socket.IO packet after its type
@@ -249,15 +248,15 @@ func allDigits(b []byte) bool {
 
 // leftCleanly reports (once) whether the client sent DISCONNECT for the
 // socket's namespace.
-func (s *Server) leftCleanly(w *Socket) bool {
-	cs := w.conn
+func (c *Conn) leftCleanly() bool {
+	cs := c.cs
 	if cs == nil {
 		return false
 	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	if cs.left[w.nsp] {
-		delete(cs.left, w.nsp)
+	if cs.left[c.nsp] {
+		delete(cs.left, c.nsp)
 		return true
 	}
 	return false

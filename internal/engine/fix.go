@@ -1,29 +1,25 @@
-// Package enginefix works around measured defects of the zishang520 Socket.IO
-// engine (v3.0.2), from the outside: it reads the engine's unexported queues
-// and fixes their lifecycle, without copying or patching engine code. Every
-// fix has a spec in pkg/socketservice that fails without it.
+// Workarounds for measured defects of the zishang520 engine that need its
+// unexported state: they read the engine's queues and timers and fix their
+// lifecycle from the outside, without copying or patching engine code.
+// docs/engine.md lists every defect, its spec, and its status in v3.0.6.
 //
-//   - Memory leak: each pkg/queue.Queue sets a finalizer on an object that
-//     sits on a reference cycle (q.cond.L points into q), so the Go runtime
-//     never collects it, finalizer and all. One queue per socket and one per
-//     transport: ~20 KB per connection, forever. The finalizer is useless (it
-//     can never run), so we clear it as soon as we see the queue; once closed
-//     and unreferenced the queue is collected like any other value.
+//   - Memory leak (v3.0.2; fixed in v3.0.6, kept as a no-op guard): each
+//     pkg/queue.Queue set a finalizer on an object on a reference cycle, so
+//     the runtime never collected it. Finalizers are cleared as soon as a
+//     queue is seen.
 //   - Goroutine leak: when the client closes a websocket, the transport is
 //     marked closed before the engine calls Close on it, so its write queue
-//     is never closed and its goroutine waits forever. Transport wraps the
-//     engine's transport constructors to close the write queue of every
-//     transport when it closes.
+//     is never closed. fixTransport wraps the engine's transport
+//     constructors to close the write queue of every transport when it
+//     closes.
 //   - Timer goroutine leak: utils.SetTimeout starts a goroutine that waits
 //     on the timer or on an unbuffered stop channel, and ClearTimeout sends
 //     on that channel without blocking. A timer cleared before its goroutine
-//     reached its select (the client's connect timeout is cleared within
-//     microseconds of its creation) leaves the goroutine waiting forever.
-//     A Reaper retries that stop, without blocking, for a while after the
-//     engine cleared the timer: a send only wakes a goroutine parked on a
-//     stopped timer, and unlike closing the channel it cannot race the
-//     engine's own send.
-package enginefix
+//     reached its select leaves the goroutine waiting forever. A reaper
+//     retries that stop, without blocking, for a while after the engine
+//     cleared the timer.
+
+package engine
 
 import (
 	"reflect"
@@ -41,11 +37,11 @@ import (
 	"github.com/zishang520/socket.io/v3/pkg/utils"
 )
 
-// Transport wraps an engine transport constructor so that every transport
+// fixTransport wraps an engine transport constructor so that every transport
 // it makes (the first one, an upgrade, an upgrade probe that never
 // completes) has its queue's finalizer cleared, and its write queue closed
 // when the transport closes, however it closes.
-func Transport(c transports.TransportCtor) transports.TransportCtor {
+func fixTransport(c transports.TransportCtor) transports.TransportCtor {
 	return transportCtor{c}
 }
 
@@ -53,22 +49,22 @@ type transportCtor struct{ transports.TransportCtor }
 
 func (c transportCtor) New(ctx *types.HttpContext) transports.Transport {
 	t := c.TransportCtor.New(ctx)
-	if q := TransportQueue(t); q != nil {
+	if q := transportQueue(t); q != nil {
 		releaseQueue(q)
 		_ = t.Once("close", func(...any) { q.TryClose() })
 	}
 	return t
 }
 
-// ReleaseSocket clears the finalizer of a socket's task queue. The engine
+// releaseSocket clears the finalizer of a socket's task queue. The engine
 // closes the queue itself when the socket is cleaned up.
-func ReleaseSocket(s *socket.Socket) {
+func releaseSocket(s *socket.Socket) {
 	releaseQueue(fieldQueue(reflect.ValueOf(s), "taskQueue"))
 }
 
-// TransportQueue returns a transport's write queue, or nil if the transport
+// transportQueue returns a transport's write queue, or nil if the transport
 // has none (or the engine's layout changed; the specs would notice).
-func TransportQueue(t transports.Transport) *queue.Queue {
+func transportQueue(t transports.Transport) *queue.Queue {
 	if t == nil {
 		return nil
 	}
@@ -113,9 +109,9 @@ func releaseQueue(q *queue.Queue) {
 	}
 }
 
-// ConnectTimer returns the connect timeout timer of a socket.io client
+// clientConnectTimer returns the connect timeout timer of a socket.io client
 // (nil once the engine cleared it, or if the layout changed).
-func ConnectTimer(c *socket.Client) *utils.Timer {
+func clientConnectTimer(c *socket.Client) *utils.Timer {
 	if c == nil {
 		return nil
 	}
@@ -127,9 +123,9 @@ func ConnectTimer(c *socket.Client) *utils.Timer {
 	return (*atomic.Pointer[utils.Timer])(unsafe.Pointer(f.UnsafeAddr())).Load()
 }
 
-// ConnTimers returns the ping timers of an engine connection. Hand them to
+// connTimers returns the ping timers of an engine connection. Hand them to
 // a Reaper from the connection's close event: the engine clears them first.
-func ConnTimers(conn engine.Socket) []*utils.Timer {
+func connTimers(conn engine.Socket) []*utils.Timer {
 	v := reflect.ValueOf(conn)
 	for v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
 		if v.IsNil() {
@@ -164,9 +160,9 @@ func timerStop(t *utils.Timer) chan struct{} {
 	return *(*chan struct{})(unsafe.Pointer(f.UnsafeAddr()))
 }
 
-// Reaper wakes the goroutines of engine timers that missed their stop. It
-// owns one goroutine, from NewReaper to Close.
-type Reaper struct {
+// reaper wakes the goroutines of engine timers that missed their stop. It
+// owns one goroutine, from newReaper to Close.
+type reaper struct {
 	mu      sync.Mutex
 	closed  bool
 	pending []reapEntry
@@ -187,16 +183,16 @@ const (
 	drainStep = 5 * time.Millisecond
 )
 
-// NewReaper starts a reaper that retries every interval.
-func NewReaper(interval time.Duration) *Reaper {
-	r := &Reaper{stop: make(chan struct{}), done: make(chan struct{})}
+// newReaper starts a reaper that retries every interval.
+func newReaper(interval time.Duration) *reaper {
+	r := &reaper{stop: make(chan struct{}), done: make(chan struct{})}
 	go r.loop(interval)
 	return r
 }
 
 // Add hands over timers the engine has cleared or that have fired; never a
 // pending one, whose goroutine a stop would end before it fires.
-func (r *Reaper) Add(timers ...*utils.Timer) {
+func (r *reaper) Add(timers ...*utils.Timer) {
 	until := time.Now().Add(reapFor)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -215,7 +211,7 @@ func (r *Reaper) Add(timers ...*utils.Timer) {
 	}
 }
 
-func (r *Reaper) loop(interval time.Duration) {
+func (r *reaper) loop(interval time.Duration) {
 	defer close(r.done)
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -237,7 +233,7 @@ func (r *Reaper) loop(interval time.Duration) {
 }
 
 // pass tries every pending timer once and returns how many remain.
-func (r *Reaper) pass(final bool) int {
+func (r *reaper) pass(final bool) int {
 	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -261,14 +257,14 @@ func (r *Reaper) pass(final bool) int {
 }
 
 // Close makes a last pass and stops the reaper's goroutine.
-func (r *Reaper) Close() {
+func (r *reaper) Close() {
 	close(r.stop)
 	<-r.done
 }
 
-// Pid returns a socket's private session id (the engine keeps it
+// privateID returns a socket's private session id (the engine keeps it
 // unexported), or "" if there is none or the layout changed.
-func Pid(s *socket.Socket) string {
+func privateID(s *socket.Socket) string {
 	if s == nil {
 		return ""
 	}

@@ -1,0 +1,219 @@
+package socketservice
+
+import (
+	"context"
+	"errors"
+	"runtime/debug"
+	"sync/atomic"
+
+	"github.com/socketfx/socketfx/internal/engine"
+)
+
+// serverEvents is the Server as the engine driver sees it (engine.Events).
+type serverEvents Server
+
+var _ engine.Events = (*serverEvents)(nil)
+
+// Namespace implements engine.Events: the server events of a namespace's
+// service; a pattern's child also runs the service's init hooks (those of
+// fixed namespaces run at Start).
+func (e *serverEvents) Namespace(name string, dynamic bool) []string {
+	s := (*Server)(e)
+	var match *serviceDef
+	if dynamic {
+		for _, def := range s.patterns {
+			if def.pattern.MatchString(name) {
+				if match != nil {
+					s.log.Warn("socketservice: namespace matches more than one pattern; which service serves it is undefined",
+						"namespace", name, "patterns", []string{match.patternSrc, def.patternSrc})
+					break
+				}
+				match = def
+			}
+		}
+	} else {
+		match = s.static[name]
+	}
+	if match == nil {
+		return nil
+	}
+	if dynamic {
+		s.runInit(match, name)
+	}
+	events := make([]string, 0, len(match.serverEvents))
+	for event := range match.serverEvents {
+		events = append(events, event)
+	}
+	return events
+}
+
+// Handshake implements engine.Events: it runs the connection hooks before
+// the client is told it is connected; an error becomes the client's
+// connect_error.
+func (e *serverEvents) Handshake(c *engine.Conn) engine.Handler {
+	s := (*Server)(e)
+	if st := s.currentState(); st != stateRunning {
+		c.Reject("server is shutting down", map[string]any{"code": string(CodeUnavailable)})
+		return nil
+	}
+	def := s.serviceFor(c.Namespace())
+	w := s.newSocket(c, def)
+	skipMW := c.Recovered() && s.cfg.Recovery != nil && s.cfg.Recovery.SkipMiddlewares
+	var hooks []ConnectHook
+	if !skipMW {
+		hooks = append(hooks, s.globalConnect...)
+		if def != nil {
+			hooks = append(hooks, def.connectMW...)
+		}
+	}
+	if def != nil {
+		hooks = append(hooks, def.connect...)
+	}
+	if len(hooks) == 0 {
+		s.accept(w)
+		c.Accept()
+		return (*socketHandler)(w)
+	}
+	s.inflight.add(1)
+	go func() {
+		defer s.inflight.done()
+		err := s.runConnectHooks(w, hooks)
+		if err == nil {
+			s.accept(w)
+			c.Accept()
+			return
+		}
+		w.cancel()
+		wire := wireError(err, s.cfg.ExposeErrors)
+		msg, _ := wire["message"].(string)
+		delete(wire, "message")
+		if CodeOf(err) == CodeInternal {
+			w.logger.Error("socketservice: connect hook failed", "error", err)
+		} else {
+			w.logger.Debug("socketservice: connection rejected", "error", err)
+		}
+		c.Reject(msg, wire)
+	}()
+	return (*socketHandler)(w)
+}
+
+// ServerEvent implements engine.Events.
+func (e *serverEvents) ServerEvent(nsp, event string, args []any, reply func([]any)) {
+	s := (*Server)(e)
+	def := s.serviceFor(nsp)
+	if def == nil || def.serverEvents[event] == nil {
+		return
+	}
+	s.runServerEvent(nsp, event, def.serverEvents[event], args, reply)
+}
+
+func (s *Server) runConnectHooks(w *Socket, hooks []ConnectHook) (err error) {
+	ctx := context.WithValue(w.ctx, socketKey{}, w)
+	defer func() {
+		if r := recover(); r != nil {
+			w.logger.Error("socketservice: connect hook panicked", "panic", r, "stack", string(debug.Stack()))
+			err = errPanicked
+		}
+	}()
+	for _, h := range hooks {
+		if err := h(ctx, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var errPanicked = errors.New("socketservice: panic (already logged)")
+
+// socketHandler is a Socket as the engine driver sees it (engine.Handler).
+type socketHandler Socket
+
+var _ engine.Handler = (*socketHandler)(nil)
+
+// OnConnect implements engine.Handler.
+func (h *socketHandler) OnConnect() {}
+
+// OnEvent implements engine.Handler.
+func (h *socketHandler) OnEvent(event string, args []any, ack func([]any)) {
+	(*Socket)(h).onEvent(event, args, ack)
+}
+
+// OnDisconnect implements engine.Handler: the disconnect hooks run on the
+// socket's queue, after its pending events.
+func (h *socketHandler) OnDisconnect(reason string) {
+	w := (*Socket)(h)
+	s := w.srv
+	w.logger.Debug("socketservice: disconnected", "reason", reason)
+	s.uncount(w)
+	w.queue.push(func() {
+		defer w.cancel()
+		if w.svc == nil {
+			return
+		}
+		ctx := context.WithValue(w.ctx, socketKey{}, w)
+		for _, h := range w.svc.disconnect {
+			func() {
+				defer s.recoverHook("disconnect", w.nsp, w.ID())
+				h(ctx, w, reason)
+			}()
+		}
+	})
+}
+
+// OnDrop implements engine.Handler: the connection closed during the
+// handshake.
+func (h *socketHandler) OnDrop() {
+	w := (*Socket)(h)
+	w.srv.uncount(w)
+	w.cancel()
+}
+
+func (s *Server) runInit(def *serviceDef, name string) {
+	if def == nil || len(def.init) == 0 {
+		return
+	}
+	ns := s.Of(name)
+	for _, h := range def.init {
+		func() {
+			defer s.recoverHook("init", name, "")
+			h(s.ctx, ns)
+		}()
+	}
+}
+
+func (s *Server) recoverHook(kind, nsp, id string) {
+	if r := recover(); r != nil {
+		s.log.Error("socketservice: "+kind+" hook panicked", "namespace", nsp, "socket", id,
+			"panic", r, "stack", string(debug.Stack()))
+	}
+}
+
+func (s *Server) counter(name string) *atomic.Int64 {
+	if c, ok := s.counts.Load(name); ok {
+		return c.(*atomic.Int64)
+	}
+	c, _ := s.counts.LoadOrStore(name, new(atomic.Int64))
+	return c.(*atomic.Int64)
+}
+
+// accept counts a socket its connect hooks let through, before the engine
+// writes its CONNECT: a client told it is connected is already counted.
+func (s *Server) accept(w *Socket) {
+	if w.counted.CompareAndSwap(false, true) {
+		s.counter(w.nsp).Add(1)
+	}
+}
+
+// uncount undoes accept, once.
+func (s *Server) uncount(w *Socket) {
+	if w.counted.CompareAndSwap(true, false) {
+		s.counter(w.nsp).Add(-1)
+	}
+}
+
+func (s *Server) count(name string) int {
+	if c, ok := s.counts.Load(name); ok {
+		return int(c.(*atomic.Int64).Load())
+	}
+	return 0
+}
