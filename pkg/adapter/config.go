@@ -1,11 +1,11 @@
 package adapter
 
 import (
-	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/socketfx/socketfx/internal/engine/cluster"
 )
 
 // Config configures the Redis cluster adapter. The zero value is usable
@@ -83,10 +83,10 @@ func WithLogger(l *slog.Logger) Option {
 var (
 	// ErrUnavailable is returned (wrapped, with the cause) by cross-node
 	// operations while Redis cannot be reached. Local operations go on.
-	ErrUnavailable = errors.New("adapter: redis unavailable")
+	ErrUnavailable = cluster.ErrUnavailable
 	// ErrTimeout is returned when not every node answered a request within
 	// Config.RequestTimeout.
-	ErrTimeout = errors.New("adapter: not every node answered in time")
+	ErrTimeout = cluster.ErrTimeout
 	// ErrClosed is returned after the adapter stopped.
-	ErrClosed = errors.New("adapter: closed")
+	ErrClosed = cluster.ErrClosed
 )

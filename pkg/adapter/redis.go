@@ -13,9 +13,10 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/socketfx/socketfx/internal/engine"
+	"github.com/socketfx/socketfx/internal/engine/cluster"
 	"github.com/socketfx/socketfx/internal/engine/recovery"
 	"github.com/socketfx/socketfx/pkg/socketservice"
-	"github.com/zishang520/socket.io/servers/socket/v3"
 )
 
 // Redis joins socketfx nodes (and Node socket.io servers using
@@ -42,8 +43,8 @@ type Redis struct {
 	started bool
 	closed  bool
 	ps      *redis.PubSub
-	nsps    map[string]*nspAdapter // by namespace name
-	routes  map[string]route       // by channel or pattern
+	nsps    map[string]*cluster.Namespace // by namespace name
+	routes  map[string]route              // by channel or pattern
 
 	out     chan outMsg
 	stop    chan struct{}
@@ -59,18 +60,9 @@ type Redis struct {
 
 type errBox struct{ err error }
 
-type routeKind int
-
-const (
-	routeBroadcast routeKind = iota
-	routeRequest
-	routeResponse
-	routeHeartbeat
-)
-
 type route struct {
-	nsp  *nspAdapter
-	kind routeKind
+	nsp  *cluster.Namespace
+	kind cluster.Kind
 }
 
 type outMsg struct {
@@ -102,7 +94,7 @@ func New(cfg Config, opts ...Option) (*Redis, error) {
 		return nil, err
 	}
 	r.uid = hex.EncodeToString(id[:])
-	r.nsps = map[string]*nspAdapter{}
+	r.nsps = map[string]*cluster.Namespace{}
 	r.routes = map[string]route{}
 	r.out = make(chan outMsg, r.cfg.PublishQueue)
 	r.stop = make(chan struct{})
@@ -147,16 +139,16 @@ func (r *Redis) Stop(ctx context.Context) error {
 		return nil
 	}
 	r.closed = true
-	nsps := make([]*nspAdapter, 0, len(r.nsps))
+	nsps := make([]*cluster.Namespace, 0, len(r.nsps))
 	for _, n := range r.nsps {
 		nsps = append(nsps, n)
 	}
 	r.mu.Unlock()
 	for _, n := range nsps {
-		n.sayGoodbye(ctx)
+		n.SayGoodbye(ctx)
 	}
 	for _, n := range nsps {
-		n.failPending(ErrClosed)
+		n.FailPending(ErrClosed)
 	}
 	close(r.stop)
 	err := r.ps.Close()
@@ -201,46 +193,38 @@ func (r *Redis) Dropped() uint64 { return r.dropped.Load() }
 // namespace keeps its recent broadcasts in a Redis stream (capped at
 // Config.StreamMaxLen) and the sessions of dropped sockets in the
 // recovery's shared store, so that a client recovers on any node.
-func (r *Redis) EngineAdapter(ro *socketservice.RecoveryOptions) socket.AdapterConstructor {
-	b := builder{r: r}
+func (r *Redis) EngineAdapter(ro *socketservice.RecoveryOptions) engine.AdapterConstructor {
+	var rec *recovery.Options
 	if ro != nil {
-		b.rec = &recovery.Options{Store: ro.Store, Window: ro.Window, Logger: ro.Logger}
+		rec = &recovery.Options{Store: ro.Store, Window: ro.Window, Logger: ro.Logger}
 	}
-	return b
+	return cluster.Adapter((*bus)(r), rec)
 }
 
 // RecoversAcrossNodes implements socketservice.Cluster: true, through the
 // streams and a shared session store.
 func (r *Redis) RecoversAcrossNodes() bool { return true }
 
-type builder struct {
-	r   *Redis
-	rec *recovery.Options
-}
-
-func (b builder) New(nsp socket.Namespace) socket.Adapter { return newNspAdapter(b.r, nsp, b.rec) }
-
 // register adds a namespace's channels; the subscription is sent at once
 // (and again by go-redis after a reconnection).
-func (r *Redis) register(n *nspAdapter) error {
+func (r *Redis) register(n *cluster.Namespace) error {
 	r.mu.Lock()
 	if r.closed || !r.started {
 		r.mu.Unlock()
 		return ErrClosed
 	}
-	r.nsps[n.name] = n
-	r.routes[n.broadcastPattern] = route{n, routeBroadcast}
-	r.routes[n.requestChannel] = route{n, routeRequest}
-	r.routes[n.responseChannel] = route{n, routeResponse}
-	r.routes[n.ownResponseChannel] = route{n, routeResponse}
-	r.routes[n.heartbeatChannel] = route{n, routeHeartbeat}
+	r.nsps[n.Name()] = n
+	for key, kind := range n.ChannelKinds() {
+		r.routes[key] = route{n, kind}
+	}
 	ps := r.ps
 	r.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.RequestTimeout)
 	defer cancel()
+	pattern, channels := n.Channels()
 	err := errors.Join(
-		ps.PSubscribe(ctx, n.broadcastPattern),
-		ps.Subscribe(ctx, n.requestChannel, n.responseChannel, n.ownResponseChannel, n.heartbeatChannel),
+		ps.PSubscribe(ctx, pattern),
+		ps.Subscribe(ctx, channels...),
 	)
 	if err != nil {
 		r.fail("subscribe", err)
@@ -248,15 +232,13 @@ func (r *Redis) register(n *nspAdapter) error {
 	return err
 }
 
-func (r *Redis) unregister(n *nspAdapter) {
+func (r *Redis) unregister(n *cluster.Namespace) {
 	r.mu.Lock()
-	if r.nsps[n.name] == n {
-		delete(r.nsps, n.name)
-		delete(r.routes, n.broadcastPattern)
-		delete(r.routes, n.requestChannel)
-		delete(r.routes, n.responseChannel)
-		delete(r.routes, n.ownResponseChannel)
-		delete(r.routes, n.heartbeatChannel)
+	if r.nsps[n.Name()] == n {
+		delete(r.nsps, n.Name())
+		for key := range n.ChannelKinds() {
+			delete(r.routes, key)
+		}
 	}
 	ps, closed := r.ps, r.closed
 	r.mu.Unlock()
@@ -265,8 +247,9 @@ func (r *Redis) unregister(n *nspAdapter) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.RequestTimeout)
 	defer cancel()
-	_ = ps.PUnsubscribe(ctx, n.broadcastPattern)
-	_ = ps.Unsubscribe(ctx, n.requestChannel, n.responseChannel, n.ownResponseChannel, n.heartbeatChannel)
+	pattern, channels := n.Channels()
+	_ = ps.PUnsubscribe(ctx, pattern)
+	_ = ps.Unsubscribe(ctx, channels...)
 }
 
 func (r *Redis) lookup(key string) (route, bool) {
@@ -437,7 +420,7 @@ func (r *Redis) receiveLoop() {
 				key = m.Pattern
 			}
 			if rt, ok := r.lookup(key); ok {
-				rt.nsp.onMessage(rt.kind, m.Channel, []byte(m.Payload))
+				rt.nsp.OnMessage(rt.kind, m.Channel, []byte(m.Payload))
 			}
 		}
 	}
@@ -456,14 +439,14 @@ func (r *Redis) heartbeatLoop() {
 		case <-t.C:
 		}
 		r.mu.Lock()
-		nsps := make([]*nspAdapter, 0, len(r.nsps))
+		nsps := make([]*cluster.Namespace, 0, len(r.nsps))
 		for _, n := range r.nsps {
 			nsps = append(nsps, n)
 		}
 		r.mu.Unlock()
 		for _, n := range nsps {
-			n.beat(beatAlive)
-			n.expirePeers()
+			n.BeatAlive()
+			n.ExpirePeers()
 		}
 		r.countForeign(nsps)
 	}
@@ -472,13 +455,13 @@ func (r *Redis) heartbeatLoop() {
 // countForeign counts, per namespace, the subscribers of the request
 // channel that are not socketfx nodes (those also subscribe to the
 // heartbeat channel): Node servers, which send no heartbeats.
-func (r *Redis) countForeign(nsps []*nspAdapter) {
+func (r *Redis) countForeign(nsps []*cluster.Namespace) {
 	if len(nsps) == 0 || !r.healthy() {
 		return
 	}
 	chans := make([]string, 0, 2*len(nsps))
 	for _, n := range nsps {
-		chans = append(chans, n.requestChannel, n.heartbeatChannel)
+		chans = append(chans, n.RequestChannel(), n.HeartbeatChannel())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.RequestTimeout)
 	defer cancel()
@@ -487,7 +470,7 @@ func (r *Redis) countForeign(nsps []*nspAdapter) {
 		return
 	}
 	for _, n := range nsps {
-		n.foreign.Store(max(0, counts[n.requestChannel]-counts[n.heartbeatChannel]))
+		n.SetForeign(counts[n.RequestChannel()] - counts[n.HeartbeatChannel()])
 	}
 }
 
@@ -524,4 +507,38 @@ func backoffDialer(timeout time.Duration) func(ctx context.Context, network, add
 		delay, next = 0, time.Time{}
 		return c, nil
 	}
+}
+
+// bus is the Redis adapter as the cluster protocol sees it (cluster.Bus).
+type bus Redis
+
+var _ cluster.Bus = (*bus)(nil)
+
+func (b *bus) r() *Redis      { return (*Redis)(b) }
+func (b *bus) UID() string    { return b.uid }
+func (b *bus) Prefix() string { return b.cfg.Prefix }
+func (b *bus) Timeouts() (request, heartbeat time.Duration) {
+	return b.cfg.RequestTimeout, b.cfg.HeartbeatTimeout
+}
+func (b *bus) Logger() *slog.Logger                         { return b.log }
+func (b *bus) Register(n *cluster.Namespace) error          { return b.r().register(n) }
+func (b *bus) Unregister(n *cluster.Namespace)              { b.r().unregister(n) }
+func (b *bus) Publish(channel string, payload []byte) error { return b.r().publish(channel, payload) }
+func (b *bus) Healthy() bool                                { return b.r().healthy() }
+func (b *bus) Health() error                                { return b.r().Health() }
+func (b *bus) Closed() bool                                 { return b.r().closedNow() }
+func (b *bus) Dropped(n uint64)                             { b.dropped.Add(n) }
+func (b *bus) Warn(msg string, args ...any)                 { b.r().warn(msg, args...) }
+func (b *bus) Stream(key string) recovery.Log               { return &streamLog{r: b.r(), key: key} }
+
+func (b *bus) PublishNow(ctx context.Context, channel string, payload []byte) error {
+	return b.client.Publish(ctx, channel, payload).Err()
+}
+
+func (b *bus) Go(f func()) {
+	b.workers.Add(1)
+	go func() {
+		defer b.workers.Done()
+		f()
+	}()
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/socketfx/socketfx/internal/engine/cluster"
 	"github.com/socketfx/socketfx/internal/engine/recovery"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -28,7 +29,7 @@ type streamEntry struct {
 const maxReplay = 100_000
 
 func (l *streamLog) Append(ctx context.Context, data []any, rooms, except []string) (string, error) {
-	w, err := toWire(data)
+	w, err := cluster.ToWire(data)
 	if err != nil {
 		return "", err
 	}

@@ -1,4 +1,4 @@
-package adapter
+package cluster
 
 import (
 	"bytes"
@@ -139,6 +139,10 @@ func encodeBroadcast(uid string, p wirePacket, o wireOpts) ([]byte, error) {
 // JSON-shaped values and []byte (msgpack bin, a Buffer in Node). Values of
 // other Go types go through encoding/json, so that a remote client sees
 // exactly what a local one does.
+// ToWire turns a value into what msgpack carries as Node's adapter does
+// (binary as bytes, other values through JSON).
+func ToWire(v any) (any, error) { return toWire(v) }
+
 func toWire(v any) (any, error) {
 	switch x := v.(type) {
 	case nil, bool, string, []byte,

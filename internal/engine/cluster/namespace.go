@@ -1,4 +1,4 @@
-package adapter
+package cluster
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"github.com/socketfx/socketfx/internal/engine/recovery"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,13 +17,17 @@ import (
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
-// nspAdapter is the engine adapter of one namespace: the engine's in-memory
+// Namespace is the engine adapter of one namespace: the engine's in-memory
 // adapter for local sockets, with cross-node delivery on top.
-type nspAdapter struct {
+type Namespace struct {
 	socket.Adapter // local rooms and delivery
 
-	r    *Redis
-	name string
+	bus              Bus
+	uid              string
+	logger           *slog.Logger
+	name             string
+	requestTimeout   time.Duration
+	heartbeatTimeout time.Duration
 
 	broadcastPrefix    string // <prefix>#<nsp>#
 	broadcastPattern   string
@@ -38,8 +43,8 @@ type nspAdapter struct {
 	closed  bool
 	foreign atomic.Int64 // Node servers on this namespace
 
-	rec *recovery.Options // nil without connection-state recovery
-	log *streamLog
+	rec    *recovery.Options // nil without connection-state recovery
+	stream recovery.Log
 }
 
 type pending struct {
@@ -58,25 +63,28 @@ type ackWait struct {
 	timer *time.Timer
 }
 
-func newNspAdapter(r *Redis, nsp socket.Namespace, rec *recovery.Options) *nspAdapter {
-	a := &nspAdapter{
+func newNamespace(bus Bus, nsp socket.Namespace, rec *recovery.Options) *Namespace {
+	a := &Namespace{
 		Adapter: socket.MakeAdapter(),
-		r:       r,
+		bus:     bus,
+		uid:     bus.UID(),
+		logger:  bus.Logger(),
 		name:    nsp.Name(),
 		peers:   map[string]time.Time{},
 		pending: map[string]*pending{},
 		acks:    map[string]*ackWait{},
 	}
-	p := r.cfg.Prefix
+	a.requestTimeout, a.heartbeatTimeout = bus.Timeouts()
+	p := bus.Prefix()
 	a.broadcastPrefix = p + "#" + a.name + "#"
 	a.broadcastPattern = globEscape(a.broadcastPrefix) + "*"
 	a.requestChannel = p + "-request#" + a.name + "#"
 	a.responseChannel = p + "-response#" + a.name + "#"
-	a.ownResponseChannel = a.responseChannel + r.uid + "#"
+	a.ownResponseChannel = a.responseChannel + a.uid + "#"
 	a.heartbeatChannel = p + "-heartbeat#" + a.name + "#"
 	if rec != nil {
 		a.rec = rec
-		a.log = &streamLog{r: r, key: p + "-stream#" + a.name + "#"}
+		a.stream = bus.Stream(p + "-stream#" + a.name + "#")
 	}
 	a.Prototype(a)
 	a.Construct(nsp)
@@ -84,16 +92,16 @@ func newNspAdapter(r *Redis, nsp socket.Namespace, rec *recovery.Options) *nspAd
 }
 
 // Init subscribes to the namespace's channels and announces the node.
-func (a *nspAdapter) Init() {
+func (a *Namespace) Init() {
 	a.Adapter.Init()
-	if err := a.r.register(a); err != nil {
-		a.r.log.Warn("adapter: namespace not joined to the cluster yet (go-redis subscribes again when Redis returns)", "namespace", a.name, "error", err)
+	if err := a.bus.Register(a); err != nil {
+		a.logger.Warn("adapter: namespace not joined to the cluster yet (go-redis subscribes again when Redis returns)", "namespace", a.name, "error", err)
 	}
 	a.beat(beatInitial)
 }
 
 // Close leaves the cluster for this namespace.
-func (a *nspAdapter) Close() {
+func (a *Namespace) Close() {
 	a.mu.Lock()
 	if a.closed {
 		a.mu.Unlock()
@@ -101,41 +109,41 @@ func (a *nspAdapter) Close() {
 	}
 	a.closed = true
 	a.mu.Unlock()
-	if !a.r.closedNow() {
+	if !a.bus.Closed() {
 		a.beat(beatGoodbye)
 	}
-	a.failPending(ErrClosed)
-	a.r.unregister(a)
+	a.FailPending(ErrClosed)
+	a.bus.Unregister(a)
 	a.Adapter.Close()
 }
 
-func (a *nspAdapter) sayGoodbye(ctx context.Context) {
-	b, _ := encode(heartbeat{UID: a.r.uid, Type: beatGoodbye})
-	_ = a.r.client.Publish(ctx, a.heartbeatChannel, b).Err()
+func (a *Namespace) SayGoodbye(ctx context.Context) {
+	b, _ := encode(heartbeat{UID: a.uid, Type: beatGoodbye})
+	_ = a.bus.PublishNow(ctx, a.heartbeatChannel, b)
 }
 
 // ServerCount is this node, the socketfx nodes whose heartbeats are
 // current, and the Node servers subscribed to the namespace.
-func (a *nspAdapter) ServerCount() int64 {
+func (a *Namespace) ServerCount() int64 {
 	a.mu.Lock()
 	n := int64(1 + len(a.peers))
 	a.mu.Unlock()
 	return n + a.foreign.Load()
 }
 
-func (a *nspAdapter) remote(opts *socket.BroadcastOptions) bool {
+func (a *Namespace) remote(opts *socket.BroadcastOptions) bool {
 	return opts == nil || opts.Flags == nil || !opts.Flags.Local
 }
 
 // Broadcast delivers to local sockets and publishes for the other nodes
 // (on the room's own channel when there is exactly one room, as Node does,
 // so that nodes without that room skip the message unread).
-func (a *nspAdapter) Broadcast(p *parser.Packet, opts *socket.BroadcastOptions) {
+func (a *Namespace) Broadcast(p *parser.Packet, opts *socket.BroadcastOptions) {
 	if a.rec != nil && recovery.Eligible(p, opts) {
-		if a.r.healthy() {
-			recovery.Stamp(*a.rec, a.log, a.name, p, opts)
+		if a.bus.Healthy() {
+			recovery.Stamp(*a.rec, a.stream, a.name, p, opts)
 		} else {
-			a.r.dropped.Add(1) // not kept for recovery while Redis is away
+			a.bus.Dropped(1) // not kept for recovery while Redis is away
 		}
 	}
 	if a.remote(opts) {
@@ -144,49 +152,49 @@ func (a *nspAdapter) Broadcast(p *parser.Packet, opts *socket.BroadcastOptions) 
 	a.Adapter.Broadcast(p, opts)
 }
 
-func (a *nspAdapter) publishBroadcast(p *parser.Packet, opts *socket.BroadcastOptions) {
+func (a *Namespace) publishBroadcast(p *parser.Packet, opts *socket.BroadcastOptions) {
 	p.Nsp = a.name
 	wp, err := packetToWire(p)
 	if err != nil {
-		a.r.log.Error("adapter: cannot encode a broadcast for the other nodes; only local sockets get it", "namespace", a.name, "error", err)
+		a.logger.Error("adapter: cannot encode a broadcast for the other nodes; only local sockets get it", "namespace", a.name, "error", err)
 		return
 	}
 	wo := optsToWire(opts)
-	b, err := encodeBroadcast(a.r.uid, wp, wo)
+	b, err := encodeBroadcast(a.uid, wp, wo)
 	if err != nil {
-		a.r.log.Error("adapter: cannot encode a broadcast for the other nodes; only local sockets get it", "namespace", a.name, "error", err)
+		a.logger.Error("adapter: cannot encode a broadcast for the other nodes; only local sockets get it", "namespace", a.name, "error", err)
 		return
 	}
 	ch := a.broadcastPrefix
 	if len(wo.Rooms) == 1 {
 		ch += wo.Rooms[0] + "#"
 	}
-	_ = a.r.publish(ch, b)
+	_ = a.bus.Publish(ch, b)
 }
 
 // BroadcastWithAck asks the other nodes to broadcast too; each reports how
 // many clients it reached and forwards their acks.
-func (a *nspAdapter) BroadcastWithAck(p *parser.Packet, opts *socket.BroadcastOptions, count func(uint64), ack socket.Ack) {
+func (a *Namespace) BroadcastWithAck(p *parser.Packet, opts *socket.BroadcastOptions, count func(uint64), ack socket.Ack) {
 	if a.remote(opts) {
 		p.Nsp = a.name
 		if err := a.publishBroadcastWithAck(p, opts, count, ack); err != nil {
-			a.r.log.Debug("adapter: broadcast with ack reaches local sockets only", "namespace", a.name, "error", err)
+			a.logger.Debug("adapter: broadcast with ack reaches local sockets only", "namespace", a.name, "error", err)
 		}
 	}
 	a.Adapter.BroadcastWithAck(p, opts, count, ack)
 }
 
-func (a *nspAdapter) publishBroadcastWithAck(p *parser.Packet, opts *socket.BroadcastOptions, count func(uint64), ack socket.Ack) error {
+func (a *Namespace) publishBroadcastWithAck(p *parser.Packet, opts *socket.BroadcastOptions, count func(uint64), ack socket.Ack) error {
 	wp, err := packetToWire(p)
 	if err != nil {
 		return err
 	}
 	id := newRequestID()
-	b, err := encode(message{UID: a.r.uid, RequestID: id, Type: reqBroadcast, Packet: wp, Opts: ptr(optsToWire(opts))})
+	b, err := encode(message{UID: a.uid, RequestID: id, Type: reqBroadcast, Packet: wp, Opts: ptr(optsToWire(opts))})
 	if err != nil {
 		return err
 	}
-	timeout := a.r.cfg.RequestTimeout
+	timeout := a.requestTimeout
 	if opts != nil && opts.Flags != nil && opts.Flags.Timeout != nil {
 		timeout = *opts.Flags.Timeout
 	}
@@ -199,11 +207,11 @@ func (a *nspAdapter) publishBroadcastWithAck(p *parser.Packet, opts *socket.Broa
 		a.mu.Unlock()
 	})
 	a.mu.Unlock()
-	return a.r.publish(a.requestChannel, b)
+	return a.bus.Publish(a.requestChannel, b)
 }
 
 // FetchSockets returns the local sockets and those of every other node.
-func (a *nspAdapter) FetchSockets(opts *socket.BroadcastOptions) func(func([]socket.SocketDetails, error)) {
+func (a *Namespace) FetchSockets(opts *socket.BroadcastOptions) func(func([]socket.SocketDetails, error)) {
 	local := a.Adapter.FetchSockets(opts)
 	return func(cb func([]socket.SocketDetails, error)) {
 		local(func(mine []socket.SocketDetails, err error) {
@@ -211,8 +219,8 @@ func (a *nspAdapter) FetchSockets(opts *socket.BroadcastOptions) func(func([]soc
 				cb(mine, err)
 				return
 			}
-			if !a.r.healthy() {
-				cb(nil, fmt.Errorf("adapter: fetch sockets of %s: %w", a.name, a.r.Health()))
+			if !a.bus.Healthy() {
+				cb(nil, fmt.Errorf("adapter: fetch sockets of %s: %w", a.name, a.bus.Health()))
 				return
 			}
 			others := a.ServerCount() - 1
@@ -221,7 +229,7 @@ func (a *nspAdapter) FetchSockets(opts *socket.BroadcastOptions) func(func([]soc
 				return
 			}
 			id := newRequestID()
-			b, err := encode(message{UID: a.r.uid, RequestID: id, Type: reqRemoteFetch, Opts: ptr(optsToWire(opts))})
+			b, err := encode(message{UID: a.uid, RequestID: id, Type: reqRemoteFetch, Opts: ptr(optsToWire(opts))})
 			if err != nil {
 				cb(nil, err)
 				return
@@ -241,7 +249,7 @@ func (a *nspAdapter) FetchSockets(opts *socket.BroadcastOptions) func(func([]soc
 
 // request registers p, publishes the request and fails p after the
 // request timeout.
-func (a *nspAdapter) request(id string, p *pending, payload []byte) {
+func (a *Namespace) request(id string, p *pending, payload []byte) {
 	a.mu.Lock()
 	if a.closed {
 		a.mu.Unlock()
@@ -249,20 +257,20 @@ func (a *nspAdapter) request(id string, p *pending, payload []byte) {
 		return
 	}
 	a.pending[id] = p
-	p.timer = time.AfterFunc(a.r.cfg.RequestTimeout, func() {
+	p.timer = time.AfterFunc(a.requestTimeout, func() {
 		if p := a.take(id); p != nil {
-			p.done(fmt.Errorf("%w (%d of %d answered within %v)", ErrTimeout, p.got, p.expect, a.r.cfg.RequestTimeout))
+			p.done(fmt.Errorf("%w (%d of %d answered within %v)", ErrTimeout, p.got, p.expect, a.requestTimeout))
 		}
 	})
 	a.mu.Unlock()
-	if err := a.r.publish(a.requestChannel, payload); err != nil {
+	if err := a.bus.Publish(a.requestChannel, payload); err != nil {
 		if p := a.take(id); p != nil {
 			p.done(err)
 		}
 	}
 }
 
-func (a *nspAdapter) take(id string) *pending {
+func (a *Namespace) take(id string) *pending {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	p, ok := a.pending[id]
@@ -274,7 +282,7 @@ func (a *nspAdapter) take(id string) *pending {
 	return p
 }
 
-func (a *nspAdapter) failPending(err error) {
+func (a *Namespace) FailPending(err error) {
 	a.mu.Lock()
 	ps := a.pending
 	a.pending = map[string]*pending{}
@@ -291,42 +299,42 @@ func (a *nspAdapter) failPending(err error) {
 
 // AddSockets, DelSockets and DisconnectSockets apply here and on every
 // other node (no answer is awaited, as in Node).
-func (a *nspAdapter) AddSockets(opts *socket.BroadcastOptions, rooms []socket.Room) {
+func (a *Namespace) AddSockets(opts *socket.BroadcastOptions, rooms []socket.Room) {
 	a.Adapter.AddSockets(opts, rooms)
 	if a.remote(opts) {
 		a.publishRequest(message{Type: reqRemoteJoin, Opts: ptr(optsToWire(opts)), Rooms: fromRooms(rooms)})
 	}
 }
 
-func (a *nspAdapter) DelSockets(opts *socket.BroadcastOptions, rooms []socket.Room) {
+func (a *Namespace) DelSockets(opts *socket.BroadcastOptions, rooms []socket.Room) {
 	a.Adapter.DelSockets(opts, rooms)
 	if a.remote(opts) {
 		a.publishRequest(message{Type: reqRemoteLeave, Opts: ptr(optsToWire(opts)), Rooms: fromRooms(rooms)})
 	}
 }
 
-func (a *nspAdapter) DisconnectSockets(opts *socket.BroadcastOptions, close bool) {
+func (a *Namespace) DisconnectSockets(opts *socket.BroadcastOptions, close bool) {
 	if a.remote(opts) {
 		a.publishRequest(message{Type: reqRemoteDisconnect, Opts: ptr(optsToWire(opts)), Close: close})
 	}
 	a.Adapter.DisconnectSockets(opts, close)
 }
 
-func (a *nspAdapter) publishRequest(m message) {
-	m.UID = a.r.uid
+func (a *Namespace) publishRequest(m message) {
+	m.UID = a.uid
 	b, err := encode(m)
 	if err == nil {
-		err = a.r.publish(a.requestChannel, b)
+		err = a.bus.Publish(a.requestChannel, b)
 	}
 	if err != nil {
-		a.r.log.Debug("adapter: request reaches this node only", "namespace", a.name, "type", m.Type, "error", err)
+		a.logger.Debug("adapter: request reaches this node only", "namespace", a.name, "type", m.Type, "error", err)
 	}
 }
 
 // ServerSideEmit sends [event, args…] to the other nodes; when the last
 // element is a socket.Ack, it is called once with every node's answer, or
 // with ErrTimeout and the answers that came.
-func (a *nspAdapter) ServerSideEmit(packet []any) error {
+func (a *Namespace) ServerSideEmit(packet []any) error {
 	if len(packet) == 0 {
 		return fmt.Errorf("adapter: server side emit without an event")
 	}
@@ -339,14 +347,14 @@ func (a *nspAdapter) ServerSideEmit(packet []any) error {
 		return fmt.Errorf("adapter: server side emit: %w", err)
 	}
 	if !withAck {
-		b, err := encode(message{UID: a.r.uid, Type: reqServerSideEmit, Data: data})
+		b, err := encode(message{UID: a.uid, Type: reqServerSideEmit, Data: data})
 		if err != nil {
 			return err
 		}
-		return a.r.publish(a.requestChannel, b)
+		return a.bus.Publish(a.requestChannel, b)
 	}
-	if !a.r.healthy() {
-		return a.r.Health()
+	if !a.bus.Healthy() {
+		return a.bus.Health()
 	}
 	others := a.ServerCount() - 1
 	if others <= 0 {
@@ -354,7 +362,7 @@ func (a *nspAdapter) ServerSideEmit(packet []any) error {
 		return nil
 	}
 	id := newRequestID()
-	b, err := encode(message{UID: a.r.uid, RequestID: id, Type: reqServerSideEmit, Data: data})
+	b, err := encode(message{UID: a.uid, RequestID: id, Type: reqServerSideEmit, Data: data})
 	if err != nil {
 		return err
 	}
@@ -365,7 +373,7 @@ func (a *nspAdapter) ServerSideEmit(packet []any) error {
 }
 
 // PersistSession keeps a dropped socket's session in the shared store.
-func (a *nspAdapter) PersistSession(s *socket.SessionToPersist) {
+func (a *Namespace) PersistSession(s *socket.SessionToPersist) {
 	if a.rec != nil {
 		recovery.Persist(*a.rec, a.name, s)
 	}
@@ -373,28 +381,28 @@ func (a *nspAdapter) PersistSession(s *socket.SessionToPersist) {
 
 // RestoreSession takes a session from the shared store and reads the
 // packets its socket missed from the namespace's stream.
-func (a *nspAdapter) RestoreSession(pid socket.PrivateSessionId, offset string) (*socket.Session, error) {
+func (a *Namespace) RestoreSession(pid socket.PrivateSessionId, offset string) (*socket.Session, error) {
 	if a.rec == nil {
 		return nil, nil
 	}
-	return recovery.Restore(*a.rec, a.name, a.log, string(pid), offset)
+	return recovery.Restore(*a.rec, a.name, a.stream, string(pid), offset)
 }
 
-// onMessage handles what Redis delivered on one of the namespace's channels.
-func (a *nspAdapter) onMessage(kind routeKind, channel string, payload []byte) {
+// OnMessage handles what the bus delivered on one of the namespace's channels.
+func (a *Namespace) OnMessage(kind Kind, channel string, payload []byte) {
 	switch kind {
-	case routeBroadcast:
+	case KindBroadcast:
 		a.onBroadcast(channel, payload)
-	case routeRequest:
+	case KindRequest:
 		a.onRequest(payload)
-	case routeResponse:
+	case KindResponse:
 		a.onResponse(payload)
-	case routeHeartbeat:
+	case KindHeartbeat:
 		a.onHeartbeat(payload)
 	}
 }
 
-func (a *nspAdapter) onBroadcast(channel string, payload []byte) {
+func (a *Namespace) onBroadcast(channel string, payload []byte) {
 	room := strings.TrimSuffix(strings.TrimPrefix(channel, a.broadcastPrefix), "#")
 	if room != "" {
 		if _, ok := a.Rooms().Load(socket.Room(room)); !ok {
@@ -403,10 +411,10 @@ func (a *nspAdapter) onBroadcast(channel string, payload []byte) {
 	}
 	uid, wp, wo, err := decodeBroadcast(payload)
 	if err != nil {
-		a.r.warn("adapter: malformed broadcast from Redis ignored", "namespace", a.name, "channel", channel, "error", err)
+		a.bus.Warn("adapter: malformed broadcast from Redis ignored", "namespace", a.name, "channel", channel, "error", err)
 		return
 	}
-	if uid == a.r.uid {
+	if uid == a.uid {
 		return
 	}
 	if wp.Nsp == "" {
@@ -418,13 +426,13 @@ func (a *nspAdapter) onBroadcast(channel string, payload []byte) {
 	a.Adapter.Broadcast(wp.packet(a.name), wo.options())
 }
 
-func (a *nspAdapter) onRequest(payload []byte) {
+func (a *Namespace) onRequest(payload []byte) {
 	var m message
 	if err := decodeMessage(payload, &m); err != nil {
-		a.r.warn("adapter: malformed request from Redis ignored", "namespace", a.name, "error", err)
+		a.bus.Warn("adapter: malformed request from Redis ignored", "namespace", a.name, "error", err)
 		return
 	}
-	if m.UID == a.r.uid {
+	if m.UID == a.uid {
 		return // applied locally already
 	}
 	opts := func() *socket.BroadcastOptions {
@@ -469,7 +477,7 @@ func (a *nspAdapter) onRequest(payload []byte) {
 	}
 }
 
-func (a *nspAdapter) onServerSideEmit(m message) {
+func (a *Namespace) onServerSideEmit(m message) {
 	args, ok := m.Data.([]any)
 	if !ok || len(args) == 0 {
 		return
@@ -488,20 +496,16 @@ func (a *nspAdapter) onServerSideEmit(m message) {
 		args = append(args, reply)
 	}
 	// Handlers may block: they run off the receive loop, owned by Redis.
-	a.r.workers.Add(1)
-	go func() {
-		defer a.r.workers.Done()
-		a.Nsp().OnServerSideEmit(args)
-	}()
+	a.bus.Go(func() { a.Nsp().OnServerSideEmit(args) })
 }
 
-func (a *nspAdapter) onBroadcastWithAck(m message) {
+func (a *Namespace) onBroadcastWithAck(m message) {
 	if m.Packet == nil {
 		return
 	}
 	var wp wirePacket
 	if err := remarshal(m.Packet, &wp); err != nil {
-		a.r.warn("adapter: malformed broadcast request ignored", "namespace", a.name, "error", err)
+		a.bus.Warn("adapter: malformed broadcast request ignored", "namespace", a.name, "error", err)
 		return
 	}
 	var opts *socket.BroadcastOptions
@@ -525,23 +529,23 @@ func (a *nspAdapter) onBroadcastWithAck(m message) {
 
 // respond answers on the requester's own response channel, which both
 // Node servers and socketfx nodes subscribe to.
-func (a *nspAdapter) respond(req message, res message) {
+func (a *Namespace) respond(req message, res message) {
 	b, err := encode(res)
 	if err != nil {
-		a.r.log.Error("adapter: cannot encode an answer", "namespace", a.name, "error", err)
+		a.logger.Error("adapter: cannot encode an answer", "namespace", a.name, "error", err)
 		return
 	}
 	ch := a.responseChannel
 	if req.UID != "" && req.UID != "emitter" {
 		ch += req.UID + "#"
 	}
-	_ = a.r.publish(ch, b)
+	_ = a.bus.Publish(ch, b)
 }
 
-func (a *nspAdapter) onResponse(payload []byte) {
+func (a *Namespace) onResponse(payload []byte) {
 	var m message
 	if err := decodeMessage(payload, &m); err != nil {
-		a.r.warn("adapter: malformed response from Redis ignored", "namespace", a.name, "error", err)
+		a.bus.Warn("adapter: malformed response from Redis ignored", "namespace", a.name, "error", err)
 		return
 	}
 	if m.RequestID == "" {
@@ -590,16 +594,16 @@ func (a *nspAdapter) onResponse(payload []byte) {
 }
 
 // beat publishes a heartbeat of the given type.
-func (a *nspAdapter) beat(kind int) {
-	b, err := encode(heartbeat{UID: a.r.uid, Type: kind})
+func (a *Namespace) beat(kind int) {
+	b, err := encode(heartbeat{UID: a.uid, Type: kind})
 	if err == nil {
-		_ = a.r.publish(a.heartbeatChannel, b)
+		_ = a.bus.Publish(a.heartbeatChannel, b)
 	}
 }
 
-func (a *nspAdapter) onHeartbeat(payload []byte) {
+func (a *Namespace) onHeartbeat(payload []byte) {
 	var h heartbeat
-	if err := msgpackUnmarshal(payload, &h); err != nil || h.UID == a.r.uid || h.UID == "" {
+	if err := msgpackUnmarshal(payload, &h); err != nil || h.UID == a.uid || h.UID == "" {
 		return
 	}
 	a.mu.Lock()
@@ -614,14 +618,14 @@ func (a *nspAdapter) onHeartbeat(payload []byte) {
 	}
 }
 
-func (a *nspAdapter) expirePeers() {
-	cutoff := time.Now().Add(-a.r.cfg.HeartbeatTimeout)
+func (a *Namespace) ExpirePeers() {
+	cutoff := time.Now().Add(-a.heartbeatTimeout)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for uid, seen := range a.peers {
 		if seen.Before(cutoff) {
 			delete(a.peers, uid)
-			a.r.log.Warn("adapter: node stopped answering; no longer counted", "namespace", a.name, "node", uid)
+			a.logger.Warn("adapter: node stopped answering; no longer counted", "namespace", a.name, "node", uid)
 		}
 	}
 }
