@@ -3,7 +3,9 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,7 +68,9 @@ func (d *Driver) onEngineConnection(args ...any) {
 	_ = conn.Once("close", func(args ...any) {
 		if len(args) > 1 && args[1] != nil {
 			reason, _ := args[0].(string)
-			d.log.Warn("socketfx: connection closed", "reason", reason, "error", args[1], "remote", conn.RemoteAddress())
+			// The engine formats a nil cause into its transport errors.
+			cause := strings.ReplaceAll(fmt.Sprint(args[1]), " (%!w(<nil>))", "")
+			d.log.Warn("socketfx: connection closed", "reason", reason, "error", cause, "remote", conn.RemoteAddress())
 		}
 		cs.endAll()
 		// The socket.io client, whose listener was added first, has

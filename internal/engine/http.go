@@ -2,7 +2,10 @@ package engine
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -10,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zishang520/socket.io/parsers/engine/v3/parser"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
@@ -29,11 +33,81 @@ func (d *Driver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.http.ServeHTTP(g, r)
 		return
 	}
+	if sid := r.URL.Query().Get("sid"); sid != "" && !d.checkSession(w, r, sid) {
+		return
+	}
 	if d.requests != nil {
 		d.polls.serve(d.requests, w, r, d.abortPoll)
 		return
 	}
 	d.http.ServeHTTP(w, r)
+}
+
+// checkSession answers, as Node's engine does, the polling requests that
+// v3.0.6 mishandles, and reports whether the engine should serve r:
+//
+//   - a request for a session that is closed gets 400 "Session ID unknown"
+//     (the engine answered some with a ping and a close packet, and left
+//     polls to a closed session pending); a closing one still gets its
+//     close packet;
+//   - a poll for a session that upgraded to websocket gets 400 "Bad
+//     request" (the engine answered some with a close packet, or never);
+//   - a POST whose body is not an engine.io payload gets 400 and closes the
+//     session (the engine dropped the decoding error and kept the session).
+func (d *Driver) checkSession(w http.ResponseWriter, r *http.Request, sid string) bool {
+	conn, ok := d.io.Engine().Clients().Load(sid)
+	if !ok {
+		return true // the engine answers "Session ID unknown" itself
+	}
+	if conn.ReadyState() == "closed" {
+		writeEngineError(w, 1, "Session ID unknown")
+		return false
+	}
+	tr := conn.Transport()
+	if tr != nil && tr.Name() != "polling" {
+		writeEngineError(w, 3, "Bad request")
+		return false
+	}
+	if r.Method != http.MethodPost || r.Body == nil || r.ContentLength > d.opts.MaxPayload {
+		return true
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, d.opts.MaxPayload+1))
+	_ = r.Body.Close()
+	if err != nil {
+		writeEngineError(w, 3, "Bad request")
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if int64(len(body)) > d.opts.MaxPayload || r.Header.Get("Content-Type") == "application/octet-stream" {
+		return true // the engine refuses it (413, 400)
+	}
+	if _, err := parser.Parserv4().DecodePayload(types.NewStringBuffer(body)); err != nil {
+		d.log.Warn("socketfx: malformed polling payload from the client; closing its session",
+			"sid", sid, "remote", r.RemoteAddr, "error", err)
+		writeEngineError(w, 3, "Bad request")
+		if tr != nil {
+			// Discarded, the transport closes at once instead of keeping
+			// the close packet (and a 30 s timer) for a poll that this
+			// session will not be granted.
+			tr.Discard()
+			tr.OnError("parse error", err)
+		} else {
+			conn.Close(true)
+		}
+		return false
+	}
+	return true
+}
+
+// writeEngineError writes an engine.io error response (HTTP 400).
+func writeEngineError(w http.ResponseWriter, code int, message string) {
+	b, _ := json.Marshal(struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}{code, message})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusBadRequest)
+	_, _ = w.Write(b)
 }
 
 // requestHandler is the engine's entry point for non-upgrade requests.
