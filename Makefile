@@ -8,7 +8,7 @@ CLIENT_FILES := socket.io.js socket.io.js.map socket.io.min.js socket.io.min.js.
 	socket.io.esm.min.js socket.io.esm.min.js.map socket.io.msgpack.min.js socket.io.msgpack.min.js.map
 TEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: all deps client run test vet bench load fuzz clean
+.PHONY: all deps client run test vet lint bench load fuzz clean
 
 all: test
 
@@ -33,6 +33,29 @@ run: client
 
 vet: client
 	$(GO) vet ./...
+
+# Linters, pinned; installed into .bin/ under their versions.
+STATICCHECK_VERSION := v0.6.1
+GOLANGCI_VERSION    := v2.6.2
+BIN         := $(CURDIR)/.bin
+STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
+GOLANGCI    := $(BIN)/golangci-lint-$(GOLANGCI_VERSION)
+
+$(STATICCHECK):
+	@mkdir -p $(BIN)/tmp
+	GOBIN=$(BIN)/tmp $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(BIN)/tmp/staticcheck $@
+
+$(GOLANGCI):
+	@mkdir -p $(BIN)/tmp
+	GOBIN=$(BIN)/tmp $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
+	mv $(BIN)/tmp/golangci-lint $@
+
+# staticcheck.conf and .golangci.yml say what is checked and why anything
+# is excluded.
+lint: client $(STATICCHECK) $(GOLANGCI)
+	$(STATICCHECK) ./...
+	$(GOLANGCI) run ./...
 
 FUZZTIME ?= 10s
 

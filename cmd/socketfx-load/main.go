@@ -1,11 +1,3 @@
-// Command socketfx-load drives Socket.IO servers with emit-with-ack round
-// trips from many clients and reports throughput and latency percentiles.
-//
-//	socketfx-load                          compare socketfx and the bare engine, in-process, in one run
-//	socketfx-load -url http://host:3000    load one server (its namespace must ack "echo")
-//
-// Requests loop for -duration and stop by themselves; only loopback and
-// addresses you name are contacted.
 package main
 
 import (
@@ -103,8 +95,10 @@ func Run(ctx context.Context, name, url string, o Options) (Result, error) {
 		}
 		return latencies[int(p*float64(len(latencies)-1))]
 	}
-	return Result{Name: name, RoundTrips: len(latencies), Errors: errs, Elapsed: elapsed,
-		P50: q(0.5), P99: q(0.99), P999: q(0.999), Max: q(1)}, nil
+	return Result{
+		Name: name, RoundTrips: len(latencies), Errors: errs, Elapsed: elapsed,
+		P50: q(0.5), P99: q(0.99), P999: q(0.999), Max: q(1),
+	}, nil
 }
 
 // dial connects, retrying a few times: the bare engine loses a CONNECT

@@ -1,5 +1,3 @@
-// Command cluster is one node of a socketfx cluster: run two or more
-// against one Redis and they act as one server (see README.md).
 package main
 
 import (

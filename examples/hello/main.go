@@ -1,4 +1,3 @@
-// Command hello is the README's example: one socket service, run with fx.
 package main
 
 import (

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -37,7 +38,7 @@ func TestGreeter(t *testing.T) {
 		t.Fatalf("bob got %v, %v", ev, err)
 	}
 	err = ann.Call(ctx, "hello", Greeting{}, nil)
-	if ae, ok := err.(*sockettest.AckError); !ok || ae.Code != "VALIDATION_PAYLOAD_ERROR" {
+	if ae := (*sockettest.AckError)(nil); !errors.As(err, &ae) || ae.Code != "VALIDATION_PAYLOAD_ERROR" {
 		t.Fatalf("empty name: %v", err)
 	}
 	srv.Close()

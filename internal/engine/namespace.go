@@ -35,7 +35,7 @@ type Broadcaster interface {
 	FetchSockets(ctx context.Context, nsp string, t Target) ([]RemoteSocket, error)
 	SocketsJoin(nsp string, t Target, rooms []string) error
 	SocketsLeave(nsp string, t Target, rooms []string) error
-	DisconnectSockets(nsp string, t Target, close bool) error
+	DisconnectSockets(nsp string, t Target, closeConn bool) error
 	// ServerSideEmit sends a server event to the other nodes.
 	ServerSideEmit(nsp, event string, args []any) error
 	// ServerSideEmitWithAck waits up to timeout for every other node's
@@ -136,8 +136,8 @@ func (d *Driver) SocketsLeave(nsp string, t Target, rooms []string) error {
 }
 
 // DisconnectSockets disconnects every socket t reaches.
-func (d *Driver) DisconnectSockets(nsp string, t Target, close bool) error {
-	d.operator(nsp, t).DisconnectSockets(close)
+func (d *Driver) DisconnectSockets(nsp string, t Target, closeConn bool) error {
+	d.operator(nsp, t).DisconnectSockets(closeConn)
 	return nil
 }
 
@@ -153,12 +153,12 @@ func (d *Driver) ServerSideEmitWithAck(ctx context.Context, nsp string, timeout 
 		err     error
 	}
 	done := make(chan answer, 1)
-	var ack socket.Ack = func(replies []any, err error) {
+	ack := socket.Ack(func(replies []any, err error) {
 		select {
 		case done <- answer{replies, err}:
 		default:
 		}
-	}
+	})
 	if err := d.io.Of(nsp, nil).Adapter().ServerSideEmit(append(append([]any{event}, args...), ack)); err != nil {
 		return nil, err
 	}

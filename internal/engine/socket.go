@@ -33,7 +33,7 @@ type Socket interface {
 	Join(rooms ...string)
 	Leave(rooms ...string)
 	Rooms() []string
-	Disconnect(close bool)
+	Disconnect(closeConn bool)
 	// Session is the socket's session (restored by a recovery).
 	Session() *session.Session
 	// Gone reports a socket that disconnected or was refused.
@@ -304,7 +304,7 @@ func (c *Conn) Rooms() []string {
 }
 
 // Disconnect disconnects the socket; with close, its whole connection.
-func (c *Conn) Disconnect(close bool) { c.raw.Disconnect(close) }
+func (c *Conn) Disconnect(closeConn bool) { c.raw.Disconnect(closeConn) }
 
 func toRooms(rooms []string) []socket.Room {
 	out := make([]socket.Room, len(rooms))

@@ -686,45 +686,60 @@ func (c *Client) read() {
 	}
 }
 
-// onPacket handles one Socket.IO packet; it returns a disconnect reason
-// when the packet ends the client's namespace session.
-func (c *Client) onPacket(p []byte) string {
+// header is the part of a Socket.IO packet before its JSON data.
+type header struct {
+	kind        byte
+	attachments int
+	nsp         string
+	id          int
+	hasID       bool
+	rest        []byte // the JSON data
+}
+
+// parseHeader reads "<type>[<attachments>-][/<nsp>,][<id>]" off a packet.
+func parseHeader(p []byte) (header, bool) {
 	if len(p) == 0 {
-		return ""
+		return header{}, false
 	}
-	kind := p[0]
+	h := header{kind: p[0], nsp: "/"}
 	p = p[1:]
-	attachments := 0
-	if kind == '5' || kind == '6' {
+	if h.kind == '5' || h.kind == '6' {
 		i := bytes.IndexByte(p, '-')
 		if i < 0 {
-			return ""
+			return header{}, false
 		}
-		attachments, _ = strconv.Atoi(string(p[:i]))
+		h.attachments, _ = strconv.Atoi(string(p[:i]))
 		p = p[i+1:]
 	}
-	nsp := "/"
 	if len(p) > 0 && p[0] == '/' {
 		i := bytes.IndexByte(p, ',')
 		if i < 0 {
-			nsp, p = string(p), nil
+			h.nsp, p = string(p), nil
 		} else {
-			nsp, p = string(p[:i]), p[i+1:]
+			h.nsp, p = string(p[:i]), p[i+1:]
 		}
 	}
-	if nsp != c.nsp {
-		return ""
-	}
-	id, hasID := 0, false
 	j := 0
 	for j < len(p) && p[j] >= '0' && p[j] <= '9' {
 		j++
 	}
 	if j > 0 {
-		id, _ = strconv.Atoi(string(p[:j]))
-		hasID = true
+		h.id, _ = strconv.Atoi(string(p[:j]))
+		h.hasID = true
 		p = p[j:]
 	}
+	h.rest = p
+	return h, true
+}
+
+// onPacket handles one Socket.IO packet; it returns a disconnect reason
+// when the packet ends the client's namespace session.
+func (c *Client) onPacket(p []byte) string {
+	h, ok := parseHeader(p)
+	if !ok || h.nsp != c.nsp {
+		return ""
+	}
+	kind, attachments, id, hasID, p := h.kind, h.attachments, h.id, h.hasID, h.rest
 	var data any
 	if len(p) > 0 {
 		if err := json.Unmarshal(p, &data); err != nil {

@@ -92,7 +92,7 @@ func (t *wsTransport) open(ctx context.Context) ([]byte, error) {
 	_ = conn.SetReadDeadline(time.Time{})
 	if err != nil || mt != websocket.TextMessage {
 		_ = conn.Close()
-		return nil, fmt.Errorf("sioclient: no engine.io open packet: %v", err)
+		return nil, fmt.Errorf("sioclient: no engine.io open packet: %w", err)
 	}
 	return first, nil
 }

@@ -1,9 +1,10 @@
 package adapter
 
 import (
+	"log/slog"
+
 	"github.com/socketfx/socketfx/pkg/session"
 	"github.com/socketfx/socketfx/pkg/session/redisstore"
-	"log/slog"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/socketfx/socketfx/pkg/socketservice"

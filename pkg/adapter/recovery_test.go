@@ -45,8 +45,10 @@ var _ = Describe("connection-state recovery across nodes", func() {
 			d, err := nodeclient.Start()
 			Expect(err).NotTo(HaveOccurred())
 			DeferCleanup(d.Close)
-			d.Send(map[string]any{"op": "connect", "id": "a", "url": c.Node(0).URL + "/room",
-				"opts": map[string]any{"transports": []string{transport}, "auth": map[string]any{"name": "ann"}}})
+			d.Send(map[string]any{
+				"op": "connect", "id": "a", "url": c.Node(0).URL + "/room",
+				"opts": map[string]any{"transports": []string{transport}, "auth": map[string]any{"name": "ann"}},
+			})
 			Eventually(func() []nodeclient.Report { return d.Find("connect", "a") }).Should(HaveLen(1))
 			first := d.Find("connect", "a")[0]
 			d.Send(map[string]any{"op": "emit", "id": "a", "event": "join", "args": []any{map[string]any{"room": "blue"}}, "ack": true, "seq": 1})

@@ -180,7 +180,7 @@ func (r *Redis) Health() error {
 	if b := r.lastErr.Load(); b != nil {
 		cause = b.err
 	}
-	return fmt.Errorf("%w: %v", ErrUnavailable, cause)
+	return fmt.Errorf("%w: %w", ErrUnavailable, cause)
 }
 
 func (r *Redis) healthy() bool { return r.subUp.Load() && r.pubUp.Load() }

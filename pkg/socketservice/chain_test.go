@@ -126,7 +126,6 @@ var _ = Describe("middleware chain", func() {
 		}))
 		Expect(okData(call(c, "ok"))).To(Equal("done"), "the socket keeps working")
 	})
-
 })
 
 type user struct{ ID, Name string }

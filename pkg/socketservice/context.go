@@ -2,9 +2,10 @@ package socketservice
 
 import (
 	"context"
-	"github.com/socketfx/socketfx/pkg/session"
 	"log/slog"
 	"sync/atomic"
+
+	"github.com/socketfx/socketfx/pkg/session"
 )
 
 type eventKey struct{}

@@ -62,8 +62,10 @@ func FuzzTypedArgs(f *testing.F) {
 		for i, rt := range routes {
 			w := &Socket{srv: srv, logger: discard, ctx: context.Background()}
 			var acks [][]any
-			st := &eventState{socket: w, route: rt, msg: &Message{Event: "e", Args: args, WantsAck: true},
-				ack: func(a []any) { acks = append(acks, a) }}
+			st := &eventState{
+				socket: w, route: rt, msg: &Message{Event: "e", Args: args, WantsAck: true},
+				ack: func(a []any) { acks = append(acks, a) },
+			}
 			w.handle(st)
 			if len(acks) != 1 || len(acks[0]) != 1 {
 				t.Fatalf("handler %d, args %s: want one ack with one envelope, got %v", i, raw, acks)

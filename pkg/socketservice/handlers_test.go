@@ -2,6 +2,7 @@ package socketservice_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -199,8 +200,8 @@ var _ = Describe("handlers", func() {
 		It("refuses names that match nothing", func() {
 			_, err := srv.Connect(ctxT(), "/tenant-x")
 			var ce *sockettest.ConnectError
-			Expect(err).To(BeAssignableToTypeOf(ce))
-			Expect(err.(*sockettest.ConnectError).Message).To(Equal("Invalid namespace"))
+			Expect(errors.As(err, &ce)).To(BeTrue(), "%v", err)
+			Expect(ce.Message).To(Equal("Invalid namespace"))
 		})
 	})
 })

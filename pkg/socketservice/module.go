@@ -2,9 +2,10 @@ package socketservice
 
 import (
 	"fmt"
-	"github.com/socketfx/socketfx/pkg/session"
 	"log/slog"
 	"reflect"
+
+	"github.com/socketfx/socketfx/pkg/session"
 
 	"go.uber.org/fx"
 )

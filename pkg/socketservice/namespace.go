@@ -140,13 +140,13 @@ func (n Namespace) SocketsLeave(rooms ...string) error {
 }
 
 // DisconnectSockets disconnects every socket the handle reaches; with
-// close, their whole connections are closed.
-func (n Namespace) DisconnectSockets(close bool) error {
+// closeConn, their whole connections are closed.
+func (n Namespace) DisconnectSockets(closeConn bool) error {
 	b, t, err := n.resolve()
 	if err != nil {
 		return err
 	}
-	return b.DisconnectSockets(n.name, t, close)
+	return b.DisconnectSockets(n.name, t, closeConn)
 }
 
 // Count returns how many sockets are connected to this namespace on this

@@ -143,9 +143,9 @@ func (s *Socket) To(rooms ...string) Namespace {
 	return s.Broadcast().To(rooms...)
 }
 
-// Disconnect disconnects the socket from its namespace; with close, the
+// Disconnect disconnects the socket from its namespace; with closeConn, the
 // whole connection (all namespaces) is closed.
-func (s *Socket) Disconnect(close bool) { s.wire.Disconnect(close) }
+func (s *Socket) Disconnect(closeConn bool) { s.wire.Disconnect(closeConn) }
 
 // Set stores a value on the socket for later handlers and hooks (an
 // identity set at connect time, for example). Keys follow context.Context

@@ -1,13 +1,10 @@
-// Package bare runs echo servers for measurements: one on the bare
-// zishang520 engine, one on socketfx, answering "echo" with an ack of its
-// arguments (socketfx: a typed handler and the ok envelope). The benchmark
-// in pkg/socketservice and cmd/socketfx-load compare them in one run.
 package bare
 
 import (
 	"context"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/socketfx/socketfx/pkg/socketservice"
 	"github.com/zishang520/socket.io/servers/socket/v3"
@@ -43,7 +40,7 @@ func StartEngine() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	hs := &http.Server{Handler: io.ServeHandler(nil)}
+	hs := &http.Server{Handler: io.ServeHandler(nil), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
 	return &Server{URL: "http://" + ln.Addr().String(), stop: func() {
 		io.Close(nil)

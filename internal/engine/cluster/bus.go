@@ -98,9 +98,11 @@ func (a *Namespace) ChannelKinds() map[string]Kind {
 	}
 }
 
-// RequestChannel and HeartbeatChannel let the bus count the Node servers of
-// a namespace: they subscribe to the first, not to the second.
-func (a *Namespace) RequestChannel() string   { return a.requestChannel }
+// RequestChannel is the namespace's request channel. Node servers subscribe
+// to it but not to the heartbeat channel, which lets the bus count them.
+func (a *Namespace) RequestChannel() string { return a.requestChannel }
+
+// HeartbeatChannel is the namespace's heartbeat channel.
 func (a *Namespace) HeartbeatChannel() string { return a.heartbeatChannel }
 
 // SetForeign sets how many Node servers serve the namespace.

@@ -5,12 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"github.com/socketfx/socketfx/internal/engine/recovery"
 	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/socketfx/socketfx/internal/engine/recovery"
 
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 	"github.com/zishang520/socket.io/servers/socket/v3"
@@ -117,6 +118,7 @@ func (a *Namespace) Close() {
 	a.Adapter.Close()
 }
 
+// SayGoodbye tells the other nodes at once that this one leaves.
 func (a *Namespace) SayGoodbye(ctx context.Context) {
 	b, _ := encode(heartbeat{UID: a.uid, Type: beatGoodbye})
 	_ = a.bus.PublishNow(ctx, a.heartbeatChannel, b)
@@ -282,6 +284,7 @@ func (a *Namespace) take(id string) *pending {
 	return p
 }
 
+// FailPending ends every request waiting for other nodes with err.
 func (a *Namespace) FailPending(err error) {
 	a.mu.Lock()
 	ps := a.pending
@@ -297,7 +300,7 @@ func (a *Namespace) FailPending(err error) {
 	}
 }
 
-// AddSockets, DelSockets and DisconnectSockets apply here and on every
+// AddSockets makes the sockets opts selects join rooms, here and on every
 // other node (no answer is awaited, as in Node).
 func (a *Namespace) AddSockets(opts *socket.BroadcastOptions, rooms []socket.Room) {
 	a.Adapter.AddSockets(opts, rooms)
@@ -306,6 +309,7 @@ func (a *Namespace) AddSockets(opts *socket.BroadcastOptions, rooms []socket.Roo
 	}
 }
 
+// DelSockets is AddSockets for leaving rooms.
 func (a *Namespace) DelSockets(opts *socket.BroadcastOptions, rooms []socket.Room) {
 	a.Adapter.DelSockets(opts, rooms)
 	if a.remote(opts) {
@@ -313,11 +317,13 @@ func (a *Namespace) DelSockets(opts *socket.BroadcastOptions, rooms []socket.Roo
 	}
 }
 
-func (a *Namespace) DisconnectSockets(opts *socket.BroadcastOptions, close bool) {
+// DisconnectSockets disconnects the sockets opts selects, here and on
+// every other node.
+func (a *Namespace) DisconnectSockets(opts *socket.BroadcastOptions, closeConn bool) {
 	if a.remote(opts) {
-		a.publishRequest(message{Type: reqRemoteDisconnect, Opts: ptr(optsToWire(opts)), Close: close})
+		a.publishRequest(message{Type: reqRemoteDisconnect, Opts: ptr(optsToWire(opts)), Close: closeConn})
 	}
-	a.Adapter.DisconnectSockets(opts, close)
+	a.Adapter.DisconnectSockets(opts, closeConn)
 }
 
 func (a *Namespace) publishRequest(m message) {
@@ -484,7 +490,7 @@ func (a *Namespace) onServerSideEmit(m message) {
 	}
 	if m.RequestID != "" {
 		var once sync.Once
-		var reply socket.Ack = func(res []any, _ error) {
+		reply := socket.Ack(func(res []any, _ error) {
 			once.Do(func() {
 				var v any
 				if len(res) > 0 {
@@ -492,7 +498,7 @@ func (a *Namespace) onServerSideEmit(m message) {
 				}
 				a.respond(m, message{RequestID: m.RequestID, Type: reqServerSideEmit, Data: v})
 			})
-		}
+		})
 		args = append(args, reply)
 	}
 	// Handlers may block: they run off the receive loop, owned by Redis.
@@ -618,6 +624,7 @@ func (a *Namespace) onHeartbeat(payload []byte) {
 	}
 }
 
+// ExpirePeers stops counting the nodes whose heartbeats are overdue.
 func (a *Namespace) ExpirePeers() {
 	cutoff := time.Now().Add(-a.heartbeatTimeout)
 	a.mu.Lock()

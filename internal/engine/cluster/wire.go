@@ -82,7 +82,10 @@ type wireSocket struct {
 // remoteSocket gives a wireSocket the engine's SocketDetails methods.
 type remoteSocket struct{ w wireSocket }
 
-func (r remoteSocket) Id() socket.SocketId { return socket.SocketId(r.w.ID) }
+// Id implements the engine's SocketDetails, which names it so.
+func (r remoteSocket) Id() socket.SocketId { //nolint:revive // see above
+	return socket.SocketId(r.w.ID)
+}
 
 func (r remoteSocket) Handshake() *socket.Handshake {
 	if r.w.Handshake == nil {
@@ -135,14 +138,13 @@ func encodeBroadcast(uid string, p wirePacket, o wireOpts) ([]byte, error) {
 	return msgpack.Marshal([]any{uid, p, o})
 }
 
+// ToWire is toWire for the recovery stream (pkg/adapter).
+func ToWire(v any) (any, error) { return toWire(v) }
+
 // toWire turns an emitted value into what Node's msgpack codec would see:
 // JSON-shaped values and []byte (msgpack bin, a Buffer in Node). Values of
 // other Go types go through encoding/json, so that a remote client sees
 // exactly what a local one does.
-// ToWire turns a value into what msgpack carries as Node's adapter does
-// (binary as bytes, other values through JSON).
-func ToWire(v any) (any, error) { return toWire(v) }
-
 func toWire(v any) (any, error) {
 	switch x := v.(type) {
 	case nil, bool, string, []byte,

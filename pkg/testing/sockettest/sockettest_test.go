@@ -248,7 +248,8 @@ var _ = Describe("handlers without a network", func() {
 		ev := sockettest.NewEventContext("/room", "say")
 		h := socketservice.Typed(func(ctx context.Context, in struct {
 			Text string `json:"text"`
-		}) (any, error) {
+		},
+		) (any, error) {
 			s, _ := socketservice.SocketFromContext(ctx)
 			return s.EmitWithAck(ctx, "sure?", in.Text)
 		})

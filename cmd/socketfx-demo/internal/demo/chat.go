@@ -153,7 +153,7 @@ func (c *Chat) join(ctx context.Context, in JoinRequest) (JoinReply, error) {
 			p.Rooms = append(p.Rooms, in.Room)
 		}
 	})
-	return JoinReply{Room: in.Room}, err
+	return JoinReply(in), err
 }
 
 func (c *Chat) whoami(ctx context.Context) (WhoAmI, error) {

@@ -3,6 +3,7 @@ package demo_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,8 +32,10 @@ var _ = Describe("the demo app", func() {
 	BeforeEach(func() {
 		// The official client upgrades polling→websocket; the engine's
 		// upgrade-check interval can leak then (docs/engine.md #16).
-		before := []goleak.Option{goleak.IgnoreCurrent(),
-			goleak.IgnoreTopFunction("github.com/zishang520/socket.io/v3/pkg/utils.SetInterval.func1")}
+		before := []goleak.Option{
+			goleak.IgnoreCurrent(),
+			goleak.IgnoreTopFunction("github.com/zishang520/socket.io/v3/pkg/utils.SetInterval.func1"),
+		}
 		DeferCleanup(func() { Eventually(func() error { return goleak.Find(before...) }).Should(Succeed()) })
 		var h *demo.HTTPServer
 		app := fxtest.New(GinkgoT(),
@@ -120,8 +123,9 @@ var _ = Describe("the demo app", func() {
 			err = ann.Call(ctxT(), "chat:message", demo.MessageRequest{Room: "go", Text: ""}, nil)
 			Expect(err).To(MatchError(&sockettest.AckError{Code: "VALIDATION_PAYLOAD_ERROR", Message: "text must not be empty"}))
 			err = ann.Call(ctxT(), "chat:join", map[string]any{"room": 7}, nil)
-			Expect(err).To(BeAssignableToTypeOf(&sockettest.AckError{}))
-			Expect(err.(*sockettest.AckError).Code).To(Equal("VALIDATION_PAYLOAD_ERROR"))
+			var ae *sockettest.AckError
+			Expect(errors.As(err, &ae)).To(BeTrue(), "%v", err)
+			Expect(ae.Code).To(Equal("VALIDATION_PAYLOAD_ERROR"))
 		})
 
 		login := func(name, role string) string {
@@ -155,12 +159,15 @@ var _ = Describe("the demo app", func() {
 			}
 			for _, c := range []*sockettest.Client{user, guest} {
 				err := c.Call(ctxT(), "admin:announce", demo.AnnounceRequest{Text: "me too"}, nil)
-				Expect(err).To(BeAssignableToTypeOf(&sockettest.AckError{}))
-				Expect(err.(*sockettest.AckError).Code).To(Equal("FORBIDDEN"))
+				var ae *sockettest.AckError
+				Expect(errors.As(err, &ae)).To(BeTrue(), "%v", err)
+				Expect(ae.Code).To(Equal("FORBIDDEN"))
 			}
 			err = admin.Call(ctxT(), "admin:announce", demo.AnnounceRequest{Text: ""}, nil)
-			Expect(err).To(MatchError(&sockettest.AckError{Code: "VALIDATION_PAYLOAD_ERROR", Message: "text is required",
-				Details: []map[string]any{{"field": "text", "rule": "required", "message": "text is required"}}}))
+			Expect(err).To(MatchError(&sockettest.AckError{
+				Code: "VALIDATION_PAYLOAD_ERROR", Message: "text is required",
+				Details: []map[string]any{{"field": "text", "rule": "required", "message": "text is required"}},
+			}))
 		})
 
 		It("refuses forged tokens and bad logins", func() {
