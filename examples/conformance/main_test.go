@@ -29,12 +29,7 @@ var _ = Describe("the conformance app", func() {
 		return c
 	}
 	BeforeEach(func() {
-		// The Node client upgrades polling→websocket; the engine's
-		// upgrade-check interval can leak then (docs/engine.md #16).
-		before := []goleak.Option{
-			goleak.IgnoreCurrent(),
-			goleak.IgnoreTopFunction("github.com/zishang520/socket.io/v3/pkg/utils.SetInterval.func1"),
-		}
+		before := []goleak.Option{goleak.IgnoreCurrent()}
 		DeferCleanup(func() { Eventually(func() error { return goleak.Find(before...) }).Should(Succeed()) })
 		var srv *socketservice.Server
 		app := fxtest.New(GinkgoT(), Module("127.0.0.1:0"), fx.Populate(&srv), fx.NopLogger)

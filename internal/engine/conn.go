@@ -13,10 +13,9 @@ import (
 	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
 	eio "github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
-	"github.com/zishang520/socket.io/v3/pkg/utils"
 )
 
-// connState works around three engine races, per engine connection. It
+// connState works around two engine races, per engine connection. It
 // watches the connection's incoming packets on the "packet" event, which
 // the engine emits on the reader before the socket.io layer decodes them,
 // so it sees them in wire order and can hold them back.
@@ -31,15 +30,11 @@ import (
 //     "transport close", a reason connection-state recovery treats as
 //     recoverable. DISCONNECT packets are noted here, in wire order, and
 //     the reason the client meant is reported (see Driver.onDisconnect).
-//   - Timer goroutines can miss their stop: the client's connect timeout and
-//     the connection's ping timers go to the driver's reaper once
-//     the engine cleared them.
 type connState struct {
-	mu           sync.Mutex
-	connecting   map[string]chan struct{}
-	nConnecting  atomic.Int32
-	left         map[string]bool
-	connectTimer *utils.Timer
+	mu          sync.Mutex
+	connecting  map[string]chan struct{}
+	nConnecting atomic.Int32
+	left        map[string]bool
 }
 
 // connectWait bounds how long a packet waits for its namespace's connect.
@@ -51,11 +46,10 @@ func (d *Driver) onEngineConnection(args ...any) {
 		return
 	}
 	// What socket.io's own connection listener does (EIO3 clients, the only
-	// case it does more, are not allowed), keeping the client's connect
-	// timer: the reaper gets it when the connection closes, even when no
-	// namespace was ever joined (a connection to an unknown namespace).
-	client := socket.NewClient(d.io, conn)
-	cs := &connState{connectTimer: clientConnectTimer(client)}
+	// case it does more, are not allowed); the socket.io client's listeners
+	// come first, so that ours see its state.
+	socket.NewClient(d.io, conn)
+	cs := &connState{}
 	d.conns.Store(conn, cs)
 	_ = conn.On("packet", func(args ...any) {
 		if len(args) == 0 {
@@ -65,6 +59,9 @@ func (d *Driver) onEngineConnection(args ...any) {
 			cs.onMessage(d, p)
 		}
 	})
+	// A poll pending on the polling transport is answered when it goes
+	// (see pollSet).
+	_ = conn.Once("upgrade", func(...any) { d.polls.answer(conn.Id()) })
 	_ = conn.Once("close", func(args ...any) {
 		if len(args) > 1 && args[1] != nil {
 			reason, _ := args[0].(string)
@@ -73,10 +70,7 @@ func (d *Driver) onEngineConnection(args ...any) {
 			d.log.Warn("socketfx: connection closed", "reason", reason, "error", cause, "remote", conn.RemoteAddress())
 		}
 		cs.endAll()
-		// The socket.io client, whose listener was added first, has
-		// cleared its timer by now, and the engine its ping timers.
-		d.reaper.Add(cs.takeTimer())
-		d.reaper.Add(connTimers(conn)...)
+		d.polls.answer(conn.Id())
 		d.conns.Delete(conn)
 	})
 }
@@ -118,11 +112,6 @@ func (d *Driver) connectDone(raw *socket.Socket) {
 	cs.mu.Lock()
 	cs.endLocked(nsp)
 	cs.mu.Unlock()
-	if raw.Connected() {
-		// The engine cleared the connect timer just before the
-		// connection event.
-		d.reaper.Add(cs.takeTimer())
-	}
 }
 
 func (cs *connState) endAll() {
@@ -140,15 +129,6 @@ func (cs *connState) endLocked(nsp string) {
 		delete(cs.connecting, nsp)
 		cs.nConnecting.Add(-1)
 	}
-}
-
-// takeTimer hands out the connect timer once.
-func (cs *connState) takeTimer() *utils.Timer {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	t := cs.connectTimer
-	cs.connectTimer = nil
-	return t
 }
 
 // onMessage runs on the connection's reader for every Socket.IO packet.

@@ -108,7 +108,6 @@ type Driver struct {
 	acks        sync.Map // ack id → *pendingAck, for Conn.EmitWithAck
 	ackSeq      atomic.Uint64
 	polls       pollSet
-	reaper      *reaper
 	janitorStop chan struct{}
 	janitorDone chan struct{}
 	closed      atomic.Bool
@@ -128,7 +127,6 @@ func (d *Driver) Start() {
 	d.io = socket.NewServer(nil, d.serverOptions())
 	d.http = d.io.ServeHandler(nil)
 	d.requests, _ = d.http.(requestHandler)
-	d.reaper = newReaper(50 * time.Millisecond)
 	d.janitorStop, d.janitorDone = make(chan struct{}), make(chan struct{})
 	go d.janitor(d.janitorStop, d.janitorDone)
 	// socketfx makes each connection's socket.io client itself (see
@@ -163,7 +161,7 @@ func (d *Driver) serverOptions() *socket.ServerOptions {
 	opts.SetIdleTimeout(max(2*(c.PingInterval+c.PingTimeout), 120*time.Second))
 	ts := types.NewSet[transports.TransportCtor]()
 	for _, name := range c.Transports {
-		ts.Add(fixTransport(transports.Transports()[name]))
+		ts.Add(transports.Transports()[name])
 	}
 	opts.SetTransports(ts)
 	if c.CORS != nil {
@@ -288,12 +286,12 @@ func (d *Driver) Close() {
 		return
 	}
 	d.io.Close(nil)
-	d.polls.endAll()
+	d.polls.answer("")
 }
 
-// WaitClosed waits until the engine has closed every connection (and the
-// driver's close listeners have run), so that nothing is handed to the
-// reaper after it stopped.
+// WaitClosed waits until the engine has closed every connection and the
+// driver's close listeners have run, so that the disconnects of every
+// socket have been reported when Stop goes on.
 func (d *Driver) WaitClosed(ctx context.Context) error {
 	return pollUntil(ctx, "close connections", func() bool {
 		closed := true
@@ -302,11 +300,10 @@ func (d *Driver) WaitClosed(ctx context.Context) error {
 	})
 }
 
-// Shutdown stops the driver's goroutines (the timer reaper and the
-// janitor). Call it after Close and WaitClosed.
+// Shutdown stops the driver's goroutine (the janitor). Call it after Close
+// and WaitClosed.
 func (d *Driver) Shutdown() {
 	d.Close()
-	d.reaper.Close()
 	close(d.janitorStop)
 	<-d.janitorDone
 }

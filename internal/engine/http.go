@@ -1,17 +1,15 @@
 package engine
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
-	"time"
+	"sync/atomic"
 
 	"github.com/zishang520/socket.io/parsers/engine/v3/parser"
 	"github.com/zishang520/socket.io/v3/pkg/types"
@@ -19,25 +17,18 @@ import (
 
 // ServeHTTP serves the Socket.IO protocol (the caller checked the path).
 func (d *Driver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if hj, ok := w.(http.Hijacker); ok && isWebSocketUpgrade(r) {
+	if isWebSocketUpgrade(r) {
 		if d.opts.CORS == nil {
 			r = sameOriginView(r)
 		}
-		// The engine sends its open packet before it attaches the
-		// socket.io layer to the new connection, which happens before
-		// ServeHTTP returns; a client quick to answer (its CONNECT, or the
-		// "2probe" of an upgrade) would be read into the void. Reads wait
-		// until the engine is ready.
-		g := &gatedWriter{ResponseWriter: w, hj: hj, gate: make(chan struct{})}
-		defer close(g.gate)
-		d.http.ServeHTTP(g, r)
+		d.http.ServeHTTP(w, r)
 		return
 	}
 	if sid := r.URL.Query().Get("sid"); sid != "" && !d.checkSession(w, r, sid) {
 		return
 	}
 	if d.requests != nil {
-		d.polls.serve(d.requests, w, r, d.abortPoll)
+		d.polls.serve(d.requests, w, r, d.staleSession)
 		return
 	}
 	d.http.ServeHTTP(w, r)
@@ -99,6 +90,16 @@ func (d *Driver) checkSession(w http.ResponseWriter, r *http.Request, sid string
 	return true
 }
 
+// staleSession reports a session that closed or left the polling transport.
+func (d *Driver) staleSession(sid string) bool {
+	conn, ok := d.io.Engine().Clients().Load(sid)
+	if !ok {
+		return false // the engine answers "Session ID unknown"
+	}
+	tr := conn.Transport()
+	return conn.ReadyState() == "closed" || tr != nil && tr.Name() != "polling"
+}
+
 // writeEngineError writes an engine.io error response (HTTP 400).
 func writeEngineError(w http.ResponseWriter, code int, message string) {
 	b, _ := json.Marshal(struct {
@@ -115,100 +116,83 @@ type requestHandler interface {
 	HandleRequest(*types.HttpContext)
 }
 
-// pollSet serves long-polling requests with a context socketfx controls.
-//
-// The engine wraps each request in a types.HttpContext whose watcher
-// goroutine reads a field (Cleanup) that the polling transport writes on the
-// request goroutine, with nothing ordering the two: every poll a client
-// abandons is a data race. The engine also leaves a pending poll unanswered
-// when it closes the transport (it closes its write queue before queueing
-// the CLOSE packet), relying on that same context to end the request.
-//
-// A third: the engine clears the transport's current request after it let
-// the request's handler return, racing the client's next poll (see serve).
-//
-// So the engine gets a context that ends only when socketfx says so: when
-// the client went away, or at Stop; and only once the transport has armed
-// the request (its "close" listener, registered after Cleanup, is
-// visible), which orders the write before the watcher's read.
+// pollSet answers the long polls the engine leaves pending. When a session
+// closes, or upgrades to websocket, while a poll of its polling transport
+// is pending, v3.0.6 does not always answer that poll: it waited for the
+// client to give up (seen about once in 400 polls sent right after an
+// upgrade). The set knows every poll in the engine by session. The
+// session's close or upgrade ends the engine's view of the polls its
+// transport still holds; once the engine has let go of a request it did
+// not answer, the set answers it with a CLOSE packet, as Node's engine
+// does. (Writing while the engine may still be preparing its own answer
+// would race it.)
 type pollSet struct {
 	mu     sync.Mutex
-	active map[*pollReq]struct{}
+	active map[string]map[*pollReq]struct{} // by sid
 }
 
 type pollReq struct {
-	hc     *types.HttpContext
-	cancel context.CancelFunc
+	hc       *types.HttpContext
+	cancel   context.CancelFunc
+	answered atomic.Bool // the set ended it; it answers if the engine did not
 }
 
-// serve runs one request. When the client abandons a long poll (its
-// request context ends first), the request is ended and onAbort tells the
-// transport, as Node's engine does; the engine alone would not notice until
-// the ping timeout.
-func (ps *pollSet) serve(h requestHandler, w http.ResponseWriter, r *http.Request, onAbort func(sid string)) {
-	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+// serve runs one request through the engine. A poll registered after its
+// session upgraded or closed (a race with checkSession) is refused here:
+// the answer for that session has gone.
+func (ps *pollSet) serve(h requestHandler, w http.ResponseWriter, r *http.Request, stale func(sid string) bool) {
+	sid := r.URL.Query().Get("sid")
+	if sid == "" || r.Method != http.MethodGet {
+		h.HandleRequest(types.NewHttpContext(w, r))
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
 	pr := &pollReq{hc: types.NewHttpContext(w, r.WithContext(ctx)), cancel: cancel}
 	ps.mu.Lock()
 	if ps.active == nil {
-		ps.active = map[*pollReq]struct{}{}
+		ps.active = map[string]map[*pollReq]struct{}{}
 	}
-	ps.active[pr] = struct{}{}
+	if ps.active[sid] == nil {
+		ps.active[sid] = map[*pollReq]struct{}{}
+	}
+	ps.active[sid][pr] = struct{}{}
 	ps.mu.Unlock()
-	sid := r.URL.Query().Get("sid")
-	stop := context.AfterFunc(r.Context(), func() {
-		pr.end()
-		if r.Method == http.MethodGet && sid != "" {
-			onAbort(sid)
-		}
-	})
 	defer func() {
-		stop()
 		ps.mu.Lock()
-		delete(ps.active, pr)
-		ps.mu.Unlock()
-		cancel()
-	}()
-	h.HandleRequest(pr.hc)
-	// The engine ends a request by closing its done channel (which let
-	// HandleRequest return) and then clearing the transport's current
-	// request. Were the response sent in between, the client's next poll
-	// could arrive first and be cleared instead: its later writes fail and
-	// the connection dies ("polling write error"), seen under load. Flush
-	// runs the same sync.Once, so it returns only once that clearing is
-	// done; the response leaves after it.
-	pr.hc.Flush()
-}
-
-// end ends the engine's view of the request once it is armed or done. A
-// request the engine never arms (a poll that reaches a connection already
-// upgraded to websocket) is ended after armWait: arming takes microseconds
-// once the request is in the engine.
-func (pr *pollReq) end() {
-	t := time.NewTicker(time.Millisecond)
-	defer t.Stop()
-	deadline := time.Now().Add(armWait)
-	for !pr.hc.IsDone() && pr.hc.ListenerCount("close") == 0 && time.Now().Before(deadline) {
-		select {
-		case <-pr.hc.Done():
-		case <-t.C:
+		delete(ps.active[sid], pr)
+		if len(ps.active[sid]) == 0 {
+			delete(ps.active, sid)
 		}
+		ps.mu.Unlock()
+	}()
+	if stale(sid) {
+		writeEngineError(w, 3, "Bad request")
+		return
 	}
-	pr.cancel()
+	h.HandleRequest(pr.hc)
+	if pr.answered.Load() && !pr.hc.ResponseCommitted() && r.Context().Err() == nil {
+		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+		_, _ = io.WriteString(w, "1") // a CLOSE packet
+	}
 }
 
-const armWait = 100 * time.Millisecond
-
-// endAll ends every request still pending (at Stop, after the engine
-// closed, which leaves pending polls unanswered).
-func (ps *pollSet) endAll() {
+// answer ends the polls of sid (of every session for "") that a transport
+// still holds (its close listener is set; a poll it is refusing, such as
+// an overlap, gets the engine's 400).
+func (ps *pollSet) answer(sid string) {
 	ps.mu.Lock()
-	prs := make([]*pollReq, 0, len(ps.active))
-	for pr := range ps.active {
-		prs = append(prs, pr)
-	}
-	ps.mu.Unlock()
-	for _, pr := range prs {
-		pr.end()
+	defer ps.mu.Unlock()
+	for s, set := range ps.active {
+		if sid != "" && s != sid {
+			continue
+		}
+		for pr := range set {
+			if !pr.hc.IsDone() && pr.hc.ListenerCount("close") > 0 {
+				pr.answered.Store(true)
+				pr.cancel()
+			}
+		}
 	}
 }
 
@@ -233,41 +217,4 @@ func sameOriginView(r *http.Request) *http.Request {
 
 func isWebSocketUpgrade(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
-}
-
-type gatedWriter struct {
-	http.ResponseWriter
-	hj   http.Hijacker
-	gate chan struct{}
-}
-
-func (g *gatedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	conn, brw, err := g.hj.Hijack()
-	if err != nil || brw.Reader.Buffered() > 0 {
-		// With buffered bytes the websocket upgrader refuses the
-		// connection anyway.
-		return conn, brw, err
-	}
-	gc := &gatedConn{Conn: conn, gate: g.gate}
-	return gc, bufio.NewReadWriter(bufio.NewReader(gc), brw.Writer), nil
-}
-
-type gatedConn struct {
-	net.Conn
-	gate <-chan struct{}
-}
-
-func (c *gatedConn) Read(p []byte) (int, error) {
-	<-c.gate
-	return c.Conn.Read(p)
-}
-
-// abortPoll reports a long-poll request the client abandoned to its
-// transport, which closes the connection ("transport error").
-func (d *Driver) abortPoll(sid string) {
-	if conn, ok := d.io.Engine().Clients().Load(sid); ok {
-		if t := conn.Transport(); t != nil && t.Name() == "polling" {
-			t.OnError("poll connection closed prematurely", nil)
-		}
-	}
 }

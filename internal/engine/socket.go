@@ -317,7 +317,6 @@ func toRooms(rooms []string) []socket.Room {
 // onHandshake is every namespace's middleware: the driver's bookkeeping,
 // then Events.Handshake, whose verdict continues the engine's handshake.
 func (d *Driver) onHandshake(raw *socket.Socket, next func(*socket.ExtendedError)) {
-	releaseSocket(raw)
 	d.connectBegin(raw)
 	c := &Conn{d: d, raw: raw, nsp: raw.Nsp().Name(), hs: newHandshake(raw.Handshake()), cs: d.connState(raw)}
 	c.sess = d.attachSession(raw)

@@ -24,7 +24,3 @@ func leakCheck(opts ...goleak.Option) {
 		Eventually(func() error { return goleak.Find(opts...) }).Should(Succeed())
 	})
 }
-
-// goleakUpgradeTimer is the engine's upgrade-check interval, which can
-// leak on a polling→websocket upgrade (docs/engine.md #16).
-var goleakUpgradeTimer = goleak.IgnoreTopFunction("github.com/zishang520/socket.io/v3/pkg/utils.SetInterval.func1")

@@ -35,7 +35,7 @@ func nArgs(d *nodeclient.Driver, id string) []any {
 var _ = Describe("connection-state recovery across nodes", func() {
 	var c *clustertest.Cluster
 	BeforeEach(func() {
-		leakCheck(goleakUpgradeTimer)
+		leakCheck()
 	})
 
 	DescribeTable("a client whose node went away recovers on another: id, session, rooms, 50 missed events",

@@ -61,7 +61,7 @@ var _ = Describe("interop with the official Node socket.io-client@4", func() {
 		d   *nodeclient.Driver
 	)
 	BeforeEach(func() {
-		leakCheck(upgradeTimer)
+		leakCheck()
 		srv = sockettest.NewServer(GinkgoT(),
 			socketservice.AsService(newEcho),
 			socketservice.AsService(func() *tenants { return &tenants{} }),

@@ -29,7 +29,7 @@ var _ = Describe("long-polling close path", func() {
 
 	var srv *sockettest.Server
 	start := func(ping time.Duration) {
-		leakCheck(upgradeTimer)
+		leakCheck()
 		srv = sockettest.NewServer(GinkgoT(), socketservice.AsService(newEcho),
 			fx.Decorate(func(c socketservice.Config) socketservice.Config {
 				if ping > 0 {

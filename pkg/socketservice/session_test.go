@@ -97,7 +97,7 @@ func upTo(n int) []any {
 }
 
 var _ = Describe("sessions and connection-state recovery (official Node client)", func() {
-	BeforeEach(func() { leakCheck(upgradeTimer) })
+	BeforeEach(func() { leakCheck() })
 
 	DescribeTable("a dropped transport: session, rooms and 50 missed events come back, once and in order",
 		func(transport string) {

@@ -24,8 +24,3 @@ func leakCheck(opts ...goleak.Option) {
 		Eventually(func() error { return goleak.Find(opts...) }).Should(Succeed())
 	})
 }
-
-// upgradeTimer is the engine's upgrade-check interval, which can leak on a
-// polling→websocket upgrade and which socketfx cannot reach (engine.md #16).
-// Specs that upgrade ignore exactly this goroutine.
-var upgradeTimer = goleak.IgnoreTopFunction("github.com/zishang520/socket.io/v3/pkg/utils.SetInterval.func1")

@@ -62,10 +62,7 @@ var _ = Describe("the demo in headless Chromium", func() {
 		browser, err := exec.LookPath("chromium")
 		Expect(err).NotTo(HaveOccurred(), "headless Chromium is needed: apt-get install chromium (.ci/run installs it)")
 
-		before := []goleak.Option{
-			goleak.IgnoreCurrent(),
-			goleak.IgnoreTopFunction("github.com/zishang520/socket.io/v3/pkg/utils.SetInterval.func1"),
-		}
+		before := []goleak.Option{goleak.IgnoreCurrent()}
 		DeferCleanup(func() { Eventually(func() error { return goleak.Find(before...) }).Should(Succeed()) })
 
 		var (

@@ -30,12 +30,7 @@ func ctxT() context.Context {
 var _ = Describe("the demo app", func() {
 	var base string
 	BeforeEach(func() {
-		// The official client upgrades polling→websocket; the engine's
-		// upgrade-check interval can leak then (docs/engine.md #16).
-		before := []goleak.Option{
-			goleak.IgnoreCurrent(),
-			goleak.IgnoreTopFunction("github.com/zishang520/socket.io/v3/pkg/utils.SetInterval.func1"),
-		}
+		before := []goleak.Option{goleak.IgnoreCurrent()}
 		DeferCleanup(func() { Eventually(func() error { return goleak.Find(before...) }).Should(Succeed()) })
 		var h *demo.HTTPServer
 		app := fxtest.New(GinkgoT(),
