@@ -1,10 +1,13 @@
 package socketservice_test
 
 import (
+	"context"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 
+	"github.com/gorilla/websocket"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/socketfx/socketfx/pkg/socketservice"
@@ -90,4 +93,38 @@ var _ = Describe("engine workarounds", func() {
 		}
 		Eventually(func() error { return goleak.Find(before) }).Should(Succeed())
 	})
+
+	// engine.md #5: the engine writes CONNECT before it records the socket
+	// on its client. With a connect hook the handshake ends on another
+	// goroutine than the reader, so an event the client sends as soon as it
+	// reads CONNECT can reach the engine first ("invalid state": the whole
+	// connection is closed).
+	It("serves an event sent the moment CONNECT arrives, on a namespace with connect hooks", func() {
+		hooked := sockettest.NewServer(GinkgoT(), socketservice.AsService(func() hookedEcho { return hookedEcho{} }))
+		for i := 0; i < 300; i++ {
+			ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(hooked.URL, "http", "ws", 1)+"/socket.io/?EIO=4&transport=websocket", nil)
+			Expect(err).NotTo(HaveOccurred())
+			_, open, err := ws.ReadMessage()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(string(open)).To(HavePrefix("0{"))
+			Expect(ws.WriteMessage(websocket.TextMessage, []byte("40/hooked,"))).To(Succeed())
+			_, connected, err := ws.ReadMessage()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(string(connected)).To(HavePrefix("40/hooked,"))
+			Expect(ws.WriteMessage(websocket.TextMessage, []byte(`42/hooked,1["ping"]`))).To(Succeed())
+			_, ack, err := ws.ReadMessage()
+			Expect(err).NotTo(HaveOccurred(), "try %d: the connection was closed", i)
+			Expect(string(ack)).To(Equal(`43/hooked,1[{"data":"pong","status":"ok"}]`), "try %d", i)
+			_ = ws.Close()
+		}
+	})
 })
+
+// hookedEcho answers ping on a namespace with a connect hook.
+type hookedEcho struct{}
+
+func (hookedEcho) Register(r *socketservice.Router) {
+	r.Namespace("/hooked")
+	r.OnConnect(func(context.Context, *socketservice.Socket) error { return nil })
+	r.Handle("ping", socketservice.Typed0(func(context.Context) (string, error) { return "pong", nil }))
+}
