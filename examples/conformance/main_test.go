@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"github.com/socketfx/socketfx/internal/nodeclient"
 	"github.com/socketfx/socketfx/pkg/socketservice"
 	"github.com/socketfx/socketfx/pkg/testing/sockettest"
 	"go.uber.org/fx"
@@ -71,16 +74,49 @@ var _ = Describe("the conformance app", func() {
 	})
 
 	It("works with the official Node client, binary included", func() {
-		d, err := nodeclient.Start()
+		node, err := exec.LookPath("node")
+		Expect(err).NotTo(HaveOccurred(), "Node.js is needed (make deps installs the client)")
+		modules, err := filepath.Abs("../../interop/node_modules")
 		Expect(err).NotTo(HaveOccurred())
-		defer d.Close()
-		d.Send(map[string]any{"op": "connect", "id": "a", "url": base + "/custom", "opts": map[string]any{"auth": map[string]any{"x": 1}}})
-		Eventually(func() []nodeclient.Report { return d.Events("a") }).Should(ContainElement(And(
-			HaveKeyWithValue("event", "auth"), HaveKeyWithValue("args", []any{map[string]any{"x": 1.0}}))))
-		d.Send(map[string]any{"op": "emit", "id": "a", "event": "message", "args": []any{"hi", map[string]any{"$binary": "AQI="}}})
-		Eventually(func() []nodeclient.Report { return d.Events("a") }).Should(ContainElement(And(
-			HaveKeyWithValue("event", "message-back"), HaveKeyWithValue("args", []any{"hi", map[string]any{"$binary": "AQI="}}))))
-		d.Send(map[string]any{"op": "emit", "id": "a", "event": "message-with-ack", "args": []any{"x", 2}, "ack": true, "seq": 1})
-		Eventually(func() []nodeclient.Report { return d.Find("ack", "a") }).Should(ConsistOf(HaveKeyWithValue("args", []any{"x", 2.0})))
+		cmd := exec.CommandContext(ctx(), node, "-e", officialClient, base+"/custom")
+		cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
+		out, err := cmd.CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+		var got map[string]any
+		Expect(json.Unmarshal(out, &got)).To(Succeed(), string(out))
+		Expect(got).To(Equal(map[string]any{
+			"auth":    map[string]any{"x": 1.0},
+			"back":    []any{"hi", []any{1.0, 2.0}},
+			"ack":     []any{"x", 2.0},
+			"binary":  true,
+			"version": got["version"],
+		}))
+		Expect(got["version"]).To(HavePrefix("4."))
 	})
 })
+
+// officialClient connects socket.io-client@4 (from interop/node_modules) to
+// the URL in argv, runs the conformance exchange and prints what it saw.
+const officialClient = `
+const { io } = require("socket.io-client");
+const version = require("socket.io-client/package.json").version;
+const s = io(process.argv[1], { auth: { x: 1 }, reconnection: false });
+const out = { version };
+s.on("connect_error", (e) => { console.error(e.message); process.exit(1); });
+s.on("auth", (auth) => {
+  out.auth = auth;
+  s.emit("message", "hi", Buffer.from([1, 2]));
+});
+s.on("message-back", (text, bin) => {
+  out.binary = Buffer.isBuffer(bin);
+  out.back = [text, [...bin]];
+  s.timeout(2000).emit("message-with-ack", "x", 2, (err, ...args) => {
+    if (err) { console.error(err.message); process.exit(1); }
+    out.ack = args;
+    console.log(JSON.stringify(out));
+    s.close();
+    process.exit(0);
+  });
+});
+setTimeout(() => { console.error("timed out", JSON.stringify(out)); process.exit(1); }, 4000);
+`
