@@ -65,6 +65,8 @@
 // # Engine
 //
 // socketfx runs on the zishang520 Go port of the Socket.IO v4 server
-// (v3.0.2) and works around its measured defects in its own code; see
-// docs/engine.md.
+// (v3.0.6). Only internal/engine touches it: this package implements the
+// engine's Events (the Server) and Handler (each Socket) and calls its
+// Driver; the measured defects of the engine and their workarounds live
+// there too (docs/engine.md).
 package socketservice

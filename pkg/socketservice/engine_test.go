@@ -16,7 +16,8 @@ import (
 )
 
 // Regression specs for measured defects of the engine (zishang520
-// socket.io v3.0.2), each worked around in socketfx; see docs/engine.md.
+// socket.io, first measured on v3.0.2), and their status on v3.0.6; see
+// docs/engine.md.
 var _ = Describe("engine workarounds", func() {
 	var srv *sockettest.Server
 	BeforeEach(func() {
