@@ -27,19 +27,35 @@ func (l *lockedLog) Write(p []byte) (int, error) {
 }
 func (l *lockedLog) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
-// rawClient opens an engine connection to /echo and returns the websocket,
-// past the open and CONNECT packets.
-func rawClient(url string) *websocket.Conn {
+// dialRaw opens a websocket engine connection and connects it to nsp; it
+// returns the websocket right after the CONNECT packet arrived.
+func dialRaw(url, nsp string) *websocket.Conn {
+	GinkgoHelper()
+	ws := dialRawNoConnect(url)
+	Expect(ws.WriteMessage(websocket.TextMessage, []byte("40"+nsp+","))).To(Succeed())
+	_, connected, err := ws.ReadMessage()
+	Expect(err).NotTo(HaveOccurred())
+	Expect(string(connected)).To(HavePrefix("40" + nsp + ","))
+	return ws
+}
+
+// dialRawNoConnect opens a websocket engine connection, past its open
+// packet.
+func dialRawNoConnect(url string) *websocket.Conn {
+	GinkgoHelper()
 	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(url, "http", "ws", 1)+"/socket.io/?EIO=4&transport=websocket", http.Header{})
 	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(ws.Close)
 	_, open, err := ws.ReadMessage()
 	Expect(err).NotTo(HaveOccurred())
 	Expect(string(open)).To(HavePrefix("0{"))
-	Expect(ws.WriteMessage(websocket.TextMessage, []byte("40/echo,"))).To(Succeed())
-	_, connected, err := ws.ReadMessage()
-	Expect(err).NotTo(HaveOccurred())
-	Expect(string(connected)).To(HavePrefix("40/echo,"))
+	return ws
+}
+
+// rawClient opens an engine connection to /echo and returns the websocket,
+// past the open and CONNECT packets and one ack.
+func rawClient(url string) *websocket.Conn {
+	ws := dialRaw(url, "/echo")
+	DeferCleanup(ws.Close)
 	// One ack round trip: the socket is fully set up on the server.
 	Expect(ws.WriteMessage(websocket.TextMessage, []byte(`42/echo,1["ping"]`))).To(Succeed())
 	_, acked, err := ws.ReadMessage()

@@ -128,7 +128,7 @@ func (n Namespace) clusterBroadcaster(event string) (engine.Broadcaster, error) 
 	if event == "" || reservedEvents[event] {
 		return nil, fmt.Errorf("socketservice: %q is a reserved event name", event)
 	}
-	if n.bc == nil && n.srv.cluster == nil {
+	if n.bc == nil && n.srv != nil && n.srv.cluster == nil {
 		return nil, ErrNoCluster
 	}
 	b, _, err := n.resolve()

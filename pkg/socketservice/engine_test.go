@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"strings"
 	"sync"
 
 	"github.com/gorilla/websocket"
@@ -103,15 +102,7 @@ var _ = Describe("engine workarounds", func() {
 	It("serves an event sent the moment CONNECT arrives, on a namespace with connect hooks", func() {
 		hooked := sockettest.NewServer(GinkgoT(), socketservice.AsService(func() hookedEcho { return hookedEcho{} }))
 		for i := 0; i < 300; i++ {
-			ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(hooked.URL, "http", "ws", 1)+"/socket.io/?EIO=4&transport=websocket", nil)
-			Expect(err).NotTo(HaveOccurred())
-			_, open, err := ws.ReadMessage()
-			Expect(err).NotTo(HaveOccurred())
-			Expect(string(open)).To(HavePrefix("0{"))
-			Expect(ws.WriteMessage(websocket.TextMessage, []byte("40/hooked,"))).To(Succeed())
-			_, connected, err := ws.ReadMessage()
-			Expect(err).NotTo(HaveOccurred())
-			Expect(string(connected)).To(HavePrefix("40/hooked,"))
+			ws := dialRaw(hooked.URL, "/hooked")
 			Expect(ws.WriteMessage(websocket.TextMessage, []byte(`42/hooked,1["ping"]`))).To(Succeed())
 			_, ack, err := ws.ReadMessage()
 			Expect(err).NotTo(HaveOccurred(), "try %d: the connection was closed", i)

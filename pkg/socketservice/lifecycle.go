@@ -196,17 +196,27 @@ func (s *Server) counter(name string) *atomic.Int64 {
 	return c.(*atomic.Int64)
 }
 
+// A socket's place in its namespace's Count: not yet counted, counted
+// (from acceptance to disconnect), or done (disconnected or dropped; it is
+// never counted again, even when its connect hooks finish after its
+// connection closed).
+const (
+	notCounted int32 = iota
+	counted
+	countDone
+)
+
 // accept counts a socket its connect hooks let through, before the engine
 // writes its CONNECT: a client told it is connected is already counted.
 func (s *Server) accept(w *Socket) {
-	if w.counted.CompareAndSwap(false, true) {
+	if w.count.CompareAndSwap(notCounted, counted) {
 		s.counter(w.nsp).Add(1)
 	}
 }
 
-// uncount undoes accept, once.
+// uncount ends the socket's count, once.
 func (s *Server) uncount(w *Socket) {
-	if w.counted.CompareAndSwap(true, false) {
+	if w.count.Swap(countDone) == counted {
 		s.counter(w.nsp).Add(-1)
 	}
 }

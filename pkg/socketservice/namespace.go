@@ -52,8 +52,11 @@ func (n Namespace) Local() Namespace { n.local = true; return n }
 // resolve returns what runs the handle's operations and its target.
 func (n Namespace) resolve() (engine.Broadcaster, engine.Target, error) {
 	t := engine.Target{Rooms: n.rooms, Except: n.except, Volatile: n.volatile, Local: n.local}
-	if n.bc != nil {
+	switch {
+	case n.bc != nil:
 		return n.bc, t, nil
+	case n.srv == nil: // the zero Namespace
+		return nil, t, ErrNotRunning
 	}
 	b, err := n.srv.broadcaster(n.name)
 	return b, t, err
@@ -152,4 +155,9 @@ func (n Namespace) DisconnectSockets(closeConn bool) error {
 // Count returns how many sockets are connected to this namespace on this
 // node (rooms and exceptions are not applied). It is counted by socketfx,
 // not by the engine, whose own count drifts after recoveries.
-func (n Namespace) Count() int { return n.srv.count(n.name) }
+func (n Namespace) Count() int {
+	if n.srv == nil {
+		return 0
+	}
+	return n.srv.count(n.name)
+}

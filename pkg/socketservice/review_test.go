@@ -3,7 +3,9 @@ package socketservice_test
 import (
 	"context"
 	"net/http"
+	"time"
 
+	"github.com/gorilla/websocket"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/socketfx/socketfx/pkg/socketservice"
@@ -64,4 +66,37 @@ var _ = Describe("review defects", func() {
 		DeferCleanup(c.Close)
 		Expect(okData(call(c, "ping"))).To(Equal("pong"))
 	})
+
+	It("never counts a socket whose connection closed while its connect hooks ran", func() {
+		leakCheck()
+		returned := make(chan struct{})
+		srv := sockettest.NewServer(GinkgoT(), socketservice.AsService(func() slowHook { return slowHook{returned} }))
+		ws := dialRawNoConnect(srv.URL)
+		Expect(ws.WriteMessage(websocket.TextMessage, []byte("40/slow,"))).To(Succeed())
+		Expect(ws.Close()).To(Succeed())
+		// The hook returns once the dropped socket's context ends, and lets it in.
+		Eventually(returned, 5*time.Second).Should(BeClosed())
+		Consistently(srv.Socket.Of("/slow").Count, 500*time.Millisecond).Should(BeZero())
+	})
+
+	It("answers ErrNotRunning, never panics, on the zero Namespace", func() {
+		var ns socketservice.Namespace
+		Expect(ns.Emit("x")).To(MatchError(socketservice.ErrNotRunning))
+		Expect(ns.Count()).To(BeZero())
+		_, err := ns.ServerCount()
+		Expect(err).To(MatchError(socketservice.ErrNotRunning))
+	})
 })
+
+// slowHook's connect hook waits until its socket's context ends (the
+// connection closed during the handshake), then accepts it.
+type slowHook struct{ returned chan struct{} }
+
+func (h slowHook) Register(r *socketservice.Router) {
+	r.Namespace("/slow")
+	r.OnConnect(func(ctx context.Context, _ *socketservice.Socket) error {
+		<-ctx.Done()
+		close(h.returned)
+		return nil
+	})
+}

@@ -48,7 +48,7 @@ type Socket struct {
 	queue     serialQueue
 	ctx       context.Context
 	cancel    context.CancelFunc
-	counted   atomic.Bool // in its namespace's Count (from acceptance to disconnect)
+	count     atomic.Int32 // notCounted, counted or countDone (see Server.accept)
 
 	valMu  sync.RWMutex
 	values map[any]any
