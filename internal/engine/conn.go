@@ -61,7 +61,7 @@ func (d *Driver) onEngineConnection(args ...any) {
 	})
 	// A poll pending on the polling transport is answered when it goes
 	// (see pollSet).
-	_ = conn.Once("upgrade", func(...any) { d.polls.answer(conn.Id()) })
+	_ = conn.Once("upgrade", func(...any) { d.polls.answer(conn.Id(), true) })
 	_ = conn.Once("close", func(args ...any) {
 		if len(args) > 1 && args[1] != nil {
 			reason, _ := args[0].(string)
@@ -70,7 +70,7 @@ func (d *Driver) onEngineConnection(args ...any) {
 			d.log.Warn("socketfx: connection closed", "reason", reason, "error", cause, "remote", conn.RemoteAddress())
 		}
 		cs.endAll()
-		d.polls.answer(conn.Id())
+		d.polls.answer(conn.Id(), false)
 		d.conns.Delete(conn)
 	})
 }

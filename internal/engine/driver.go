@@ -286,7 +286,7 @@ func (d *Driver) Close() {
 		return
 	}
 	d.io.Close(nil)
-	d.polls.answer("")
+	d.polls.answer("", false)
 }
 
 // WaitClosed waits until the engine has closed every connection and the

@@ -179,8 +179,10 @@ func (ps *pollSet) serve(h requestHandler, w http.ResponseWriter, r *http.Reques
 
 // answer ends the polls of sid (of every session for "") that a transport
 // still holds (its close listener is set; a poll it is refusing, such as
-// an overlap, gets the engine's 400).
-func (ps *pollSet) answer(sid string) {
+// an overlap, gets the engine's 400). After an upgrade, every poll of the
+// session is ended: one the engine has not armed yet would be handed to
+// the websocket transport, which never answers it.
+func (ps *pollSet) answer(sid string, upgraded bool) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	for s, set := range ps.active {
@@ -188,7 +190,7 @@ func (ps *pollSet) answer(sid string) {
 			continue
 		}
 		for pr := range set {
-			if !pr.hc.IsDone() && pr.hc.ListenerCount("close") > 0 {
+			if !pr.hc.IsDone() && (upgraded || pr.hc.ListenerCount("close") > 0) {
 				pr.answered.Store(true)
 				pr.cancel()
 			}
