@@ -18,11 +18,11 @@ func (e *Echo) Register(r *socketservice.Router) {
 	r.OnConnect(func(ctx context.Context, s *socketservice.Socket) error {
 		return s.Emit("auth", s.Handshake().Auth)
 	})
-	r.Handle("message", func(ctx context.Context, msg *socketservice.Message) (any, error) {
+	r.HandleFunc("message", func(ctx context.Context, msg *socketservice.Message) (any, error) {
 		s, _ := socketservice.SocketFromContext(ctx)
 		return nil, s.Emit("message-back", msg.Args...)
 	})
-	r.Handle("message-with-ack", func(ctx context.Context, msg *socketservice.Message) (any, error) {
+	r.HandleFunc("message-with-ack", func(ctx context.Context, msg *socketservice.Message) (any, error) {
 		return socketservice.Args(msg.Args), nil
 	}, socketservice.WithRawResponse())
 }

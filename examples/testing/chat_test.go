@@ -29,7 +29,9 @@ var _ = Describe("the chat service", func() {
 		ann, err := srv.Connect(ctx, "/chat", WithAuth(map[string]any{"name": "ann"}))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(ann.EmitWithAck(ctx, "say", SayRequest{Room: "go"})).
-			To(HaveAckError("VALIDATION_PAYLOAD_ERROR", "text must not be empty"))
+			To(HaveAckError("VALIDATION_PAYLOAD_ERROR", "text is required"))
+		Expect(ann.EmitWithAck(ctx, "join", JoinRequest{})).
+			To(HaveAckError("VALIDATION_PAYLOAD_ERROR", "room is required"))
 	}, NodeTimeout(10*time.Second))
 
 	It("keeps the name and rooms in the session across a dropped connection", func(ctx SpecContext) {

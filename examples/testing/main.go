@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -21,25 +20,15 @@ func NewChat() *Chat { return &Chat{} }
 
 // JoinRequest is the payload of join.
 type JoinRequest struct {
-	Room string `json:"room"`
+	Room string `json:"room" validate:"required"`
 }
 
-// SayRequest is the payload of say.
+// SayRequest is the payload of say. An empty room or text is refused
+// before the handler runs: the client gets a VALIDATION_PAYLOAD_ERROR ack
+// naming the field.
 type SayRequest struct {
-	Room string `json:"room"`
-	Text string `json:"text"`
-}
-
-// Validate rejects an empty room or text: the client gets a
-// VALIDATION_PAYLOAD_ERROR ack.
-func (r SayRequest) Validate() error {
-	switch {
-	case strings.TrimSpace(r.Room) == "":
-		return errors.New("room must not be empty")
-	case strings.TrimSpace(r.Text) == "":
-		return errors.New("text must not be empty")
-	}
-	return nil
+	Room string `json:"room" validate:"required"`
+	Text string `json:"text" validate:"required,max=500"`
 }
 
 // Message is what say acks to its sender and sends as "said" to the rest
@@ -61,12 +50,12 @@ type Profile struct {
 // handlers.
 func (c *Chat) Register(r *socketservice.Router) {
 	r.Namespace("/chat")
-	r.UseConnect(c.authenticate)
+	r.UseConnect(socketservice.ConnectGuard(c.authenticate))
 	r.OnConnect(c.connect)
-	r.Handle("join", socketservice.Typed(c.join))
-	r.Handle("say", socketservice.Typed(c.say),
+	r.Handle("join", socketservice.TypedSocket(c.join))
+	r.Handle("say", socketservice.TypedSocket(c.say),
 		socketservice.WithMiddleware(middleware.RateLimit(middleware.RateLimitConfig{Rate: 10, Burst: 20})))
-	r.Handle("whoami", socketservice.Typed0(c.whoami))
+	r.Handle("whoami", socketservice.TypedSocket0(c.whoami))
 }
 
 // authenticate refuses a client without auth {name}.
@@ -88,11 +77,7 @@ func (c *Chat) connect(ctx context.Context, s *socketservice.Socket) error {
 	return session.Update(s.Session(), func(p *Profile) { p.Name = id.Name })
 }
 
-func (c *Chat) join(ctx context.Context, in JoinRequest) (string, error) {
-	if strings.TrimSpace(in.Room) == "" {
-		return "", socketservice.NewError(socketservice.CodeValidation, "room must not be empty")
-	}
-	s, _ := socketservice.SocketFromContext(ctx)
+func (c *Chat) join(ctx context.Context, s *socketservice.Socket, in JoinRequest) (string, error) {
 	s.Join(in.Room)
 	return in.Room, session.Update(s.Session(), func(p *Profile) {
 		if !slices.Contains(p.Rooms, in.Room) {
@@ -101,15 +86,13 @@ func (c *Chat) join(ctx context.Context, in JoinRequest) (string, error) {
 	})
 }
 
-func (c *Chat) say(ctx context.Context, in SayRequest) (Message, error) {
-	s, _ := socketservice.SocketFromContext(ctx)
-	id, _ := socketservice.IdentityFromContext(ctx)
+func (c *Chat) say(ctx context.Context, s *socketservice.Socket, in SayRequest) (Message, error) {
+	id, _ := s.Identity()
 	msg := Message{Room: in.Room, From: id.Name, Text: in.Text}
 	return msg, s.To(in.Room).Emit("said", msg)
 }
 
-func (c *Chat) whoami(ctx context.Context) (Profile, error) {
-	s, _ := socketservice.SocketFromContext(ctx)
+func (c *Chat) whoami(ctx context.Context, s *socketservice.Socket) (Profile, error) {
 	return session.Load[Profile](s.Session())
 }
 

@@ -34,7 +34,7 @@ type JWTConfig struct {
 // On success the socket's Identity holds the subject, name, roles and
 // claims; otherwise the connection is refused with UNAUTHORIZED (the client
 // learns "missing token", "token expired" or "invalid token", nothing more).
-func JWTAuth(cfg JWTConfig) socketservice.ConnectHook {
+func JWTAuth(cfg JWTConfig) socketservice.ConnectMiddleware {
 	methods := cfg.Methods
 	if len(methods) == 0 {
 		methods = []string{"HS256"}
@@ -51,7 +51,7 @@ func JWTAuth(cfg JWTConfig) socketservice.ConnectHook {
 		keyfunc = func(*jwt.Token) (any, error) { return cfg.Secret, nil }
 	}
 	parser := jwt.NewParser(jwt.WithValidMethods(methods), jwt.WithExpirationRequired())
-	return func(ctx context.Context, s *socketservice.Socket) error {
+	return socketservice.ConnectGuard(func(ctx context.Context, s *socketservice.Socket) error {
 		raw := bearer(s.Handshake())
 		if raw == "" {
 			return socketservice.NewError(socketservice.CodeUnauthorized, "missing token")
@@ -76,7 +76,7 @@ func JWTAuth(cfg JWTConfig) socketservice.ConnectHook {
 		}
 		s.SetIdentity(id)
 		return nil
-	}
+	})
 }
 
 func bearer(h socketservice.Handshake) string {

@@ -72,12 +72,19 @@ func (st stock) Register(r *socketservice.Router) {
 	if err != nil {
 		panic(err) // a test fixture; services return errors from constructors
 	}
-	r.Handle("order", func(ctx context.Context, m *socketservice.Message) (any, error) { return m.Args[0], nil },
+	r.HandleFunc("order", func(ctx context.Context, m *socketservice.Message) (any, error) { return m.Args[0], nil },
 		socketservice.WithMiddleware(schema))
 	r.Handle("boom", socketservice.Typed0(func(ctx context.Context) (string, error) { return "", nil }),
 		socketservice.WithMiddleware(middleware.Recover(nil), func(next socketservice.HandlerFunc) socketservice.HandlerFunc {
 			return func(ctx context.Context, m *socketservice.Message) (any, error) { panic("middleware bug") }
 		}))
+	panics := socketservice.Typed0(func(ctx context.Context) (string, error) { panic("handler bug") })
+	r.Handle("chosen", panics, socketservice.WithMiddleware(middleware.Recover(func(ctx context.Context, recovered any) error {
+		return socketservice.Errorf("BROKEN", "recovered: %v", recovered)
+	})))
+	r.Handle("timedpanic", panics, socketservice.WithMiddleware(middleware.Recover(func(ctx context.Context, recovered any) error {
+		return socketservice.Errorf("BROKEN", "through the timeout: %v", recovered)
+	}), middleware.Timeout(time.Second)))
 	r.Handle("whoami", socketservice.Typed0(func(ctx context.Context) (map[string]any, error) {
 		id, _ := socketservice.IdentityFromContext(ctx)
 		return map[string]any{"sub": id.Subject, "name": id.Name, "roles": id.Roles}, nil
@@ -106,7 +113,6 @@ var _ = Describe("stock middleware", func() {
 		logs = &syncBuffer{}
 		srv = sockettest.NewServer(GinkgoT(),
 			socketservice.AsService(func() stock { return stock{logs: logs} }),
-			fx.Supply(middleware.StructValidator()),
 			fx.Supply(slog.New(slog.NewTextHandler(logs, nil))),
 		)
 	})
@@ -199,6 +205,14 @@ var _ = Describe("stock middleware", func() {
 			c := dial("ann")
 			Expect(ack(c, "boom")).To(MatchError(&sockettest.AckError{Code: "INTERNAL_SERVER_ERROR", Message: "internal server error"}))
 			Expect(ack(c, "fast")).To(Succeed())
+		})
+
+		It("chooses the error for a handler panic, also across Timeout's goroutine", func() {
+			c := dial("ann")
+			Expect(ack(c, "chosen")).To(MatchError(&sockettest.AckError{Code: "BROKEN", Message: "recovered: handler bug"}))
+			Expect(ack(c, "timedpanic")).To(MatchError(&sockettest.AckError{Code: "BROKEN", Message: "through the timeout: handler bug"}))
+			Expect(ack(c, "fast")).To(Succeed())
+			Eventually(logs.String).Should(ContainSubstring("middleware: recovered panic"))
 		})
 	})
 

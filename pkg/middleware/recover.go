@@ -13,9 +13,10 @@ import (
 // when given, else INTERNAL_SERVER_ERROR with the generic message. The
 // socket and every other socket keep working.
 //
-// socketfx already recovers panics in handlers (innermost) and anywhere in
-// the chain (outermost); Recover is for choosing the error, or for
-// recovering at a precise level.
+// socketfx already recovers a panic anywhere in the chain, once, outside
+// the outermost middleware; Recover is for choosing the error, or for
+// recovering at a precise level so that the middleware around it still
+// sees a result.
 func Recover(handle func(ctx context.Context, recovered any) error) socketservice.Middleware {
 	return func(next socketservice.HandlerFunc) socketservice.HandlerFunc {
 		return func(ctx context.Context, m *socketservice.Message) (out any, err error) {

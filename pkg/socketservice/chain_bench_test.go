@@ -12,7 +12,7 @@ func BenchmarkChain(b *testing.B) {
 	noop := func(next HandlerFunc) HandlerFunc {
 		return func(ctx context.Context, m *Message) (any, error) { return next(ctx, m) }
 	}
-	handler := func(ctx context.Context, m *Message) (any, error) { return m.Args[0], nil }
+	handler := HandlerFunc(func(ctx context.Context, m *Message) (any, error) { return m.Args[0], nil })
 	for _, n := range []int{0, 3, 10} {
 		b.Run(fmt.Sprintf("middleware=%d", n), func(b *testing.B) {
 			mw := make([]Middleware, n)
@@ -20,7 +20,7 @@ func BenchmarkChain(b *testing.B) {
 				mw[i] = noop
 			}
 			rt := &route{event: "e", handler: handler, router: &Router{}}
-			rt.build(mw)
+			rt.build(mw, nil, nil)
 			ctx := context.Background()
 			msg := &Message{Event: "e", Args: []any{"x"}}
 			b.ReportAllocs()

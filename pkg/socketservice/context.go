@@ -12,12 +12,11 @@ type eventKey struct{}
 
 // eventState is what the framework knows about the event being handled.
 type eventState struct {
-	socket    *Socket
-	route     *route
-	msg       *Message
-	ack       func([]any)
-	responded atomic.Bool                 // set once by whoever answers first
-	logger    atomic.Pointer[slog.Logger] // made on first use; handlers may run on several goroutines (middleware.Timeout)
+	socket *Socket
+	route  *route
+	msg    *Message
+	ack    func([]any)
+	logger atomic.Pointer[slog.Logger] // made on first use; handlers may run on several goroutines (middleware.Timeout)
 }
 
 // SocketFromContext returns the socket whose event or hook is running.
@@ -60,16 +59,6 @@ func LoggerFromContext(ctx context.Context) *slog.Logger {
 }
 
 type socketKey struct{}
-
-// ResponseSent reports whether the event's response (ack and declared
-// emits) has been sent, which is the case in the code after next() of every
-// middleware once the handler returned.
-func ResponseSent(ctx context.Context) bool {
-	if st, ok := ctx.Value(eventKey{}).(*eventState); ok {
-		return st.responded.Load()
-	}
-	return false
-}
 
 // Identity is who a socket belongs to, set by connection middleware (see
 // middleware.JWTAuth) and read by guards (middleware.RequireRole).
@@ -132,17 +121,4 @@ func IdentityFromContext(ctx context.Context) (Identity, bool) {
 		return s.Identity()
 	}
 	return Identity{}, false
-}
-
-// Respond answers the running event now (ack and declared emits, or the
-// error envelope), unless it has been answered already, and reports whether
-// this call answered it. Later answers, including the handler's own result,
-// are dropped. Middleware use it to answer before the handler is done
-// (middleware.Timeout does); outside an event it does nothing.
-func Respond(ctx context.Context, out any, err error) bool {
-	st, ok := ctx.Value(eventKey{}).(*eventState)
-	if !ok || st.responded.Load() {
-		return false
-	}
-	return st.socket.respond(ctx, st, out, err)
 }

@@ -3,7 +3,6 @@ package socketservice
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"runtime/debug"
 )
 
@@ -43,59 +42,37 @@ func (w *Socket) unknown(st *eventState) {
 	}
 }
 
-// handle runs one event through its chain. The innermost link (see
-// respondAfter) answers the client; whatever escapes is answered here.
+// handle runs one event through its chain and answers the client once,
+// from what the outermost middleware returns; a panic anywhere in the chain
+// is recovered here (middleware.Recover, inside, may choose its error
+// first). After hooks run once the answer is written.
 func (w *Socket) handle(st *eventState) {
 	ctx := context.WithValue(w.ctx, eventKey{}, st)
+	out, err := w.run(ctx, st)
+	if err != nil {
+		out = nil
+	}
+	w.respond(st, out, err)
+	w.after(ctx, st, out, err)
+}
+
+func (w *Socket) run(ctx context.Context, st *eventState) (out any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			w.logger.Error("socketservice: middleware panicked", "event", st.msg.Event, "panic", r, "stack", string(debug.Stack()))
-			w.respond(ctx, st, nil, errPanicked)
+			w.logger.Error("socketservice: handler panicked", "event", st.msg.Event, "panic", r, "stack", string(debug.Stack()))
+			out, err = nil, errPanicked
 		}
 	}()
-	out, err := st.route.chain(ctx, st.msg)
-	w.respond(ctx, st, out, err)
+	return st.route.chain(ctx, st.msg)
 }
 
-// respondAfter is the innermost link of every chain: it calls the handler,
-// turns a panic into an internal error, and answers the client before the
-// after-middleware runs.
-func respondAfter(h HandlerFunc) HandlerFunc {
-	return func(ctx context.Context, msg *Message) (out any, err error) {
-		st, _ := ctx.Value(eventKey{}).(*eventState)
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					logger := slog.Default()
-					if st != nil {
-						logger = st.socket.logger
-					}
-					logger.Error("socketservice: handler panicked", "event", msg.Event, "panic", r, "stack", string(debug.Stack()))
-					out, err = nil, errPanicked
-				}
-			}()
-			out, err = h(ctx, msg)
-		}()
-		if st != nil {
-			st.socket.respond(ctx, st, out, err)
-		}
-		return out, err
-	}
-}
-
-// respond sends the ack and the declared emits for an event, once: the
-// first caller wins (the handler's return, or a middleware that answered
-// first, such as a timeout).
-func (w *Socket) respond(ctx context.Context, st *eventState, out any, err error) bool {
-	if !st.responded.CompareAndSwap(false, true) {
-		return false
-	}
-	expose := w.srv.cfg.ExposeErrors
-	if err != nil && st.route != nil {
-		err = w.handleError(ctx, st, err)
-	}
+// respond sends the ack and the declared emits for an event.
+func (w *Socket) respond(st *eventState, out any, err error) {
 	if err != nil {
 		switch {
+		case errors.Is(err, ErrNoAck):
+			w.logger.Debug("socketservice: event left unanswered on purpose", "event", st.msg.Event)
+			return
 		case errors.Is(err, errPanicked):
 			// logged where it was recovered
 		case CodeOf(err) == CodeInternal:
@@ -104,28 +81,22 @@ func (w *Socket) respond(ctx context.Context, st *eventState, out any, err error
 			w.logger.Debug("socketservice: handler returned client error", "event", st.msg.Event, "error", err)
 		}
 		if st.ack != nil {
-			st.ack([]any{errorEnvelope(err, expose)})
+			st.ack([]any{errorEnvelope(err, w.srv.cfg.ExposeErrors)})
 		}
-		return true
+		return
 	}
 	if _, empty := out.(NoReply); empty {
 		out = nil
 	}
-	var cfg *handlerConfig
-	if st.route != nil {
-		cfg = &st.route.config
-	}
+	cfg := &st.route.config
 	if st.ack != nil {
-		if many, ok := out.(Args); ok && cfg != nil && cfg.raw {
+		if many, ok := out.(Args); ok && cfg.raw {
 			st.ack(many)
-		} else if cfg != nil && cfg.raw {
+		} else if cfg.raw {
 			st.ack([]any{out})
 		} else {
 			st.ack([]any{map[string]any{"status": "ok", "data": out}})
 		}
-	}
-	if cfg == nil {
-		return true
 	}
 	for _, e := range cfg.emits {
 		var emitErr error
@@ -143,25 +114,21 @@ func (w *Socket) respond(ctx context.Context, st *eventState, out any, err error
 			w.logger.Warn("socketservice: declared emit failed", "event", st.msg.Event, "emit", e.event, "error", emitErr)
 		}
 	}
-	return true
 }
 
-// handleError runs the route's error handlers, innermost first; a panic in
-// one is logged and leaves the error as it was.
-func (w *Socket) handleError(ctx context.Context, st *eventState, err error) error {
-	for _, h := range st.route.config.onError {
+// after runs the route's after hooks, innermost first; a panic in one is
+// logged and the others still run.
+func (w *Socket) after(ctx context.Context, st *eventState, out any, err error) {
+	for _, h := range st.route.config.after {
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
-					w.logger.Error("socketservice: error handler panicked", "event", st.msg.Event, "panic", r, "stack", string(debug.Stack()))
+					w.logger.Error("socketservice: after hook panicked", "event", st.msg.Event, "panic", r, "stack", string(debug.Stack()))
 				}
 			}()
-			if e := h(ctx, err); e != nil {
-				err = e
-			}
+			h(ctx, st.msg, out, err)
 		}()
 	}
-	return err
 }
 
 func errorEnvelope(err error, expose bool) map[string]any {

@@ -9,11 +9,10 @@
 //	func (c *Chat) Register(r *socketservice.Router) {
 //		r.Namespace("/chat")
 //		r.OnConnect(c.connect)   // before the client is told it is connected
-//		r.Handle("chat:message", socketservice.Typed(c.message))
+//		r.Handle("chat:message", socketservice.TypedSocket(c.message))
 //	}
 //
-//	func (c *Chat) message(ctx context.Context, in Message) (Message, error) {
-//		s, _ := socketservice.SocketFromContext(ctx)
+//	func (c *Chat) message(ctx context.Context, s *socketservice.Socket, in Message) (Message, error) {
 //		return in, s.To(in.Room).Emit("chat:message", in)
 //	}
 //
@@ -28,8 +27,10 @@
 // # Handlers and acks
 //
 // Typed, Typed2, Typed3 and Typed0 build handlers from ordinary functions
-// over the untyped core HandlerFunc. Arguments are decoded with
-// encoding/json rules; an input type with a Validate method is validated.
+// over the untyped core HandlerFunc; TypedSocket, TypedSocket2 and
+// TypedSocket0 also pass the socket. Arguments are decoded with
+// encoding/json rules and validated (validate struct tags, and a Validate
+// method).
 // When the client asked for an acknowledgement, the result is the ack:
 //
 //	{"status":"ok","data":<result>}
@@ -41,7 +42,8 @@
 // VALIDATION_PAYLOAD_ERROR naming the argument and field; a panic is
 // recovered, logged once with its stack, and acked as an internal error.
 // WithRawResponse sends the result as it is; WithEmit, WithBroadcast,
-// WithBroadcastOthers and WithRoomEmit also emit it.
+// WithBroadcastOthers and WithRoomEmit also emit it. ErrNoAck leaves the
+// ack unanswered.
 //
 // # Order
 //
@@ -52,8 +54,11 @@
 //
 //	global → service (Router.Use) → group → handler (WithMiddleware) → handler
 //
-// and the response is sent when the handler returns, before the code after
-// next in each middleware runs.
+// Each middleware sees, and may change, what the ones inside it returned;
+// the client is answered once, from what the outermost returns. After hooks
+// (Router.After, WithAfter, GlobalAfterHooks) run once the answer is
+// written. Connection middleware (ConnectMiddleware) wraps the OnConnect
+// hooks the same way.
 //
 // # Handles
 //

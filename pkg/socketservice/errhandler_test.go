@@ -3,6 +3,7 @@ package socketservice_test
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -17,44 +18,50 @@ type orders struct{ rec *recorder }
 
 func (o orders) Register(r *socketservice.Router) {
 	r.Namespace("/orders")
-	r.UseConnect(func(ctx context.Context, s *socketservice.Socket) error {
-		o.rec.add("namespace connect middleware")
-		if s.Handshake().Auth["token"] != "secret" {
-			return socketservice.NewError(socketservice.CodeUnauthorized, "bad token").WithData("realm", "orders")
+	r.UseConnect(func(next socketservice.ConnectHook) socketservice.ConnectHook {
+		return func(ctx context.Context, s *socketservice.Socket) error {
+			o.rec.add("namespace connect middleware")
+			if s.Handshake().Auth["token"] != "secret" {
+				return socketservice.NewError(socketservice.CodeUnauthorized, "bad token").WithData("realm", "orders")
+			}
+			s.Set(userKey{}, "ann")
+			err := next(ctx, s)
+			o.rec.add(fmt.Sprintf("namespace connect middleware after %q", socketservice.CodeOf(err)))
+			return err
 		}
-		s.Set(userKey{}, "ann")
-		return nil
 	})
 	r.OnConnect(func(ctx context.Context, s *socketservice.Socket) error {
 		who, _ := s.Get(userKey{})
 		o.rec.add("OnConnect " + who.(string))
+		if s.Handshake().Query.Get("full") == "1" {
+			return socketservice.NewError("FULL", "no seats left")
+		}
 		return nil
 	})
-	r.OnError(func(ctx context.Context, err error) error {
-		o.rec.add("service OnError")
-		if errors.Is(err, errNoSuchOrder) {
-			return socketservice.NewError(socketservice.CodeNotFound, "no such order").WithCause(err)
+	// Error translation is ordinary middleware.
+	r.Use(func(next socketservice.HandlerFunc) socketservice.HandlerFunc {
+		return func(ctx context.Context, m *socketservice.Message) (any, error) {
+			out, err := next(ctx, m)
+			if errors.Is(err, errNoSuchOrder) {
+				o.rec.add("service translates")
+				return nil, socketservice.NewError(socketservice.CodeNotFound, "no such order").WithCause(err)
+			}
+			return out, err
 		}
-		return err
 	})
-	get := socketservice.Typed(func(ctx context.Context, id string) (string, error) {
+	get := socketservice.TypedSocket(func(ctx context.Context, s *socketservice.Socket, id string) (string, error) {
 		if id == "crash" {
 			return "", errors.New("db down")
 		}
+		_ = s.Emit("error", map[string]any{"event": "get"})
 		return "", errNoSuchOrder
 	})
-	r.Handle("get", get, socketservice.WithErrorHandler(func(ctx context.Context, err error) error {
-		o.rec.add("handler error handler")
-		s, _ := socketservice.SocketFromContext(ctx)
-		_ = s.Emit("error", map[string]any{"event": "get"})
-		return nil // fall through
-	}))
-	r.Handle("plain", get)
+	r.Handle("get", get)
 }
 
 type userKey struct{}
 
-var _ = Describe("error handlers", func() {
+var _ = Describe("error translation middleware", func() {
 	var (
 		rec *recorder
 		c   *sockettest.Client
@@ -67,17 +74,17 @@ var _ = Describe("error handlers", func() {
 		rec.reset()
 	})
 
-	It("run the handler's first, then the service's, which translates a domain error", func() {
+	It("turns a domain error into a client error, after the handler emitted", func() {
 		Expect(ackErr(call(c, "get", "7"))).To(Equal(map[string]any{"code": "NOT_FOUND", "message": "no such order"}))
-		Expect(rec.get()).To(Equal([]string{"handler error handler", "service OnError"}))
+		Expect(rec.get()).To(Equal([]string{"service translates"}))
 		ev, err := c.Next(ctxT())
 		Expect(err).NotTo(HaveOccurred())
 		Expect(ev).To(Equal(sockettest.Event{Name: "error", Args: []any{map[string]any{"event": "get"}}}))
 	})
 
-	It("fall through to the default for errors they do not know", func() {
-		Expect(ackErr(call(c, "plain", "crash"))).To(Equal(map[string]any{"code": "INTERNAL_SERVER_ERROR", "message": "internal server error"}))
-		Expect(rec.get()).To(Equal([]string{"service OnError"}))
+	It("lets errors it does not know through to the default", func() {
+		Expect(ackErr(call(c, "get", "crash"))).To(Equal(map[string]any{"code": "INTERNAL_SERVER_ERROR", "message": "internal server error"}))
+		Expect(rec.get()).To(BeEmpty())
 	})
 })
 
@@ -91,19 +98,25 @@ var _ = Describe("connection middleware", func() {
 		rec = &recorder{}
 		srv = sockettest.NewServer(GinkgoT(),
 			socketservice.AsService(func() orders { return orders{rec: rec} }),
-			fx.Supply(socketservice.GlobalConnectMiddleware{func(ctx context.Context, s *socketservice.Socket) error {
+			fx.Supply(socketservice.GlobalConnectMiddleware{socketservice.ConnectGuard(func(ctx context.Context, s *socketservice.Socket) error {
 				rec.add("global connect middleware")
 				if s.Handshake().Query.Get("banned") == "1" {
 					return socketservice.NewError(socketservice.CodeForbidden, "banned")
 				}
 				return nil
-			}}),
+			})}),
 		)
 	})
 
-	It("runs global, then namespace middleware, then OnConnect hooks, and may set an identity", func() {
+	It("runs global, then namespace middleware around the OnConnect hooks, and may set an identity", func() {
 		connect(srv, "/orders", sockettest.WithAuth(map[string]any{"token": "secret"}))
-		Expect(rec.get()).To(Equal([]string{"global connect middleware", "namespace connect middleware", "OnConnect ann"}))
+		Expect(rec.get()).To(Equal([]string{"global connect middleware", "namespace connect middleware", "OnConnect ann", `namespace connect middleware after ""`}))
+	})
+
+	It("lets the middleware see an OnConnect refusal on its way out", func() {
+		_, err := srv.Connect(ctxT(), "/orders", sockettest.WithAuth(map[string]any{"token": "secret"}), sockettest.WithQuery(map[string][]string{"full": {"1"}}))
+		Expect(err).To(MatchError(&sockettest.ConnectError{Message: "no seats left", Data: map[string]any{"code": "FULL"}}))
+		Expect(rec.get()).To(Equal([]string{"global connect middleware", "namespace connect middleware", "OnConnect ann", `namespace connect middleware after "FULL"`}))
 	})
 
 	It("refuses with connect_error data, and the socket never appears", func() {

@@ -100,7 +100,7 @@ func (e *echo) Register(r *socketservice.Router) {
 	}))
 	r.Handle("seq", socketservice.Typed(e.seq))
 	r.Handle("seq:concurrent", socketservice.Typed(e.seq), socketservice.WithConcurrent())
-	r.Group("users:", func(g *socketservice.Router) {
+	r.Route("users:", func(g *socketservice.Router) {
 		g.Handle("create", socketservice.Typed(func(ctx context.Context, name string) (string, error) {
 			ev, _ := socketservice.EventFromContext(ctx)
 			return ev + "=" + name, nil

@@ -39,7 +39,7 @@ func FuzzTypedArgs(f *testing.F) {
 	}
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := &Server{cfg: Config{}.withDefaults(), log: discard}
-	handlers := []HandlerFunc{
+	handlers := []Handler{
 		Typed(func(ctx context.Context, in fuzzIn) (fuzzIn, error) { return in, nil }),
 		Typed(func(ctx context.Context, in *fuzzIn) (bool, error) { return in == nil, nil }),
 		Typed(func(ctx context.Context, in []byte) (int, error) { return len(in), nil }),
@@ -52,7 +52,7 @@ func FuzzTypedArgs(f *testing.F) {
 	routes := make([]*route, len(handlers))
 	for i, h := range handlers {
 		routes[i] = &route{event: "e", handler: h, router: &Router{}}
-		routes[i].build(nil)
+		routes[i].build(nil, nil, StructValidator())
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		var args []any

@@ -25,20 +25,50 @@ type Message struct {
 
 // HandlerFunc is the untyped core every handler is built on. Its result is
 // the ack (or the declared emit); a non-nil error becomes an error ack.
-// Users write typed handlers with Typed, Typed2, Typed3 or Typed0 instead.
+// Users write typed handlers with Typed, TypedSocket and their variants
+// instead.
 type HandlerFunc func(ctx context.Context, msg *Message) (any, error)
 
-// Middleware wraps a handler. Code before the call to next runs before the
-// handler, code after it runs after the response has been sent. The first
-// middleware registered is the outermost:
+// Handler is what Router.Handle registers: a HandlerFunc, or a typed
+// handler (Typed, TypedSocket, …) that decodes and validates its arguments.
+// The server binds a typed handler to its input validator when it builds
+// the routes, so the same handler behaves the same under the test kit.
+type Handler interface {
+	bind(validate InputValidator) HandlerFunc
+}
+
+func (h HandlerFunc) bind(InputValidator) HandlerFunc { return h }
+
+// typed is a handler that decodes its arguments into Go types.
+type typed struct {
+	// in are the argument types, out the result type (for contracts and
+	// checks at start).
+	in  []reflect.Type
+	out reflect.Type
+	fn  func(validate InputValidator) HandlerFunc
+}
+
+func (t *typed) bind(v InputValidator) HandlerFunc { return t.fn(v) }
+
+// Middleware wraps a handler: code before the call to next runs before the
+// handler, code after it sees (and may replace) the handler's result and
+// error. The client is answered once, from what the outermost middleware
+// returns. The first middleware registered is the outermost:
 //
-//	Use(A, B) → A before → B before → handler → response → B after → A after
+//	Use(A, B) → A before → B before → handler → B after → A after → ack
 type Middleware func(next HandlerFunc) HandlerFunc
+
+// AfterHook runs once the event's response (ack and declared emits) has
+// been written, with the result and the error the client got (Ts.ED's
+// SocketUseAfter): for audit logs and metrics. It cannot change the
+// response; use Middleware for that. A panic in a hook is logged.
+type AfterHook func(ctx context.Context, msg *Message, out any, err error)
 
 // InputValidator validates a decoded handler argument (for example by its
 // struct tags). A non-nil error becomes a VALIDATION_PAYLOAD_ERROR ack; an
-// *Error is sent as it is, so a validator can fill Details. Provide one
-// with fx.Supply(socketservice.InputValidator(…)) or WithInputValidator.
+// *Error is sent as it is, so a validator can fill Details. The default is
+// StructValidator; replace it with fx.Supply(socketservice.InputValidator(…))
+// or WithInputValidator.
 type InputValidator func(v any) error
 
 // Validator is implemented by input types that check themselves. A non-nil
@@ -55,66 +85,172 @@ type Args []any
 // data is null.
 type NoReply = struct{}
 
-// Typed0 builds a handler for an event that takes no arguments.
-func Typed0[Out any](fn func(ctx context.Context) (Out, error)) HandlerFunc {
-	return func(ctx context.Context, msg *Message) (any, error) {
-		if err := decode.Count(msg.Args, 0); err != nil {
-			return nil, payloadError(err)
+// ErrNoAck is the error a handler or middleware returns to leave the event
+// unanswered on purpose: no ack and no declared emit is sent, and a client
+// waiting for one times out (its retries see a lost packet). After hooks see
+// it as the error.
+var ErrNoAck = errors.New("socketservice: no ack")
+
+func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
+
+// Typed0 builds a handler for an event that takes no arguments. A single
+// null or {} argument is accepted too, as JavaScript clients often send one.
+func Typed0[Out any](fn func(ctx context.Context) (Out, error)) Handler {
+	return &typed{out: typeOf[Out](), fn: func(InputValidator) HandlerFunc {
+		return func(ctx context.Context, msg *Message) (any, error) {
+			if err := countZero(msg.Args); err != nil {
+				return nil, err
+			}
+			return result(fn(ctx))
 		}
-		return result(fn(ctx))
-	}
+	}}
 }
 
 // Typed builds a handler from a function of one decoded argument. The
-// argument is decoded with encoding/json rules; if In implements Validator
-// it is validated before fn runs.
-func Typed[In, Out any](fn func(ctx context.Context, in In) (Out, error)) HandlerFunc {
-	return func(ctx context.Context, msg *Message) (any, error) {
-		in, err := arg[In](ctx, msg.Args, 0, 1)
-		if err != nil {
-			return nil, err
+// argument is decoded with encoding/json rules, then validated by the
+// server's InputValidator and, if In implements Validator, by its Validate
+// method, before fn runs.
+func Typed[In, Out any](fn func(ctx context.Context, in In) (Out, error)) Handler {
+	return &typed{in: []reflect.Type{typeOf[In]()}, out: typeOf[Out](), fn: func(v InputValidator) HandlerFunc {
+		return func(ctx context.Context, msg *Message) (any, error) {
+			in, err := arg[In](v, msg.Args, 0, 1)
+			if err != nil {
+				return nil, err
+			}
+			return result(fn(ctx, in))
 		}
-		return result(fn(ctx, in))
-	}
+	}}
 }
 
 // Typed2 builds a handler from a function of two positional arguments, as in
 // socket.emit("event", a, b).
-func Typed2[A, B, Out any](fn func(ctx context.Context, a A, b B) (Out, error)) HandlerFunc {
-	return func(ctx context.Context, msg *Message) (any, error) {
-		a, err := arg[A](ctx, msg.Args, 0, 2)
-		if err != nil {
-			return nil, err
+func Typed2[A, B, Out any](fn func(ctx context.Context, a A, b B) (Out, error)) Handler {
+	return &typed{in: []reflect.Type{typeOf[A](), typeOf[B]()}, out: typeOf[Out](), fn: func(v InputValidator) HandlerFunc {
+		return func(ctx context.Context, msg *Message) (any, error) {
+			a, err := arg[A](v, msg.Args, 0, 2)
+			if err != nil {
+				return nil, err
+			}
+			b, err := arg[B](v, msg.Args, 1, 2)
+			if err != nil {
+				return nil, err
+			}
+			return result(fn(ctx, a, b))
 		}
-		b, err := arg[B](ctx, msg.Args, 1, 2)
-		if err != nil {
-			return nil, err
-		}
-		return result(fn(ctx, a, b))
-	}
+	}}
 }
 
 // Typed3 builds a handler from a function of three positional arguments.
-func Typed3[A, B, C, Out any](fn func(ctx context.Context, a A, b B, c C) (Out, error)) HandlerFunc {
-	return func(ctx context.Context, msg *Message) (any, error) {
-		a, err := arg[A](ctx, msg.Args, 0, 3)
-		if err != nil {
-			return nil, err
+func Typed3[A, B, C, Out any](fn func(ctx context.Context, a A, b B, c C) (Out, error)) Handler {
+	return &typed{in: []reflect.Type{typeOf[A](), typeOf[B](), typeOf[C]()}, out: typeOf[Out](), fn: func(v InputValidator) HandlerFunc {
+		return func(ctx context.Context, msg *Message) (any, error) {
+			a, err := arg[A](v, msg.Args, 0, 3)
+			if err != nil {
+				return nil, err
+			}
+			b, err := arg[B](v, msg.Args, 1, 3)
+			if err != nil {
+				return nil, err
+			}
+			c, err := arg[C](v, msg.Args, 2, 3)
+			if err != nil {
+				return nil, err
+			}
+			return result(fn(ctx, a, b, c))
 		}
-		b, err := arg[B](ctx, msg.Args, 1, 3)
-		if err != nil {
-			return nil, err
+	}}
+}
+
+// TypedSocket0 is Typed0 for a handler that also gets the socket whose
+// event it handles (NestJS's @ConnectedSocket()).
+func TypedSocket0[Out any](fn func(ctx context.Context, s *Socket) (Out, error)) Handler {
+	return &typed{out: typeOf[Out](), fn: func(InputValidator) HandlerFunc {
+		return func(ctx context.Context, msg *Message) (any, error) {
+			s, err := socketOf(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if err := countZero(msg.Args); err != nil {
+				return nil, err
+			}
+			return result(fn(ctx, s))
 		}
-		c, err := arg[C](ctx, msg.Args, 2, 3)
-		if err != nil {
-			return nil, err
+	}}
+}
+
+// TypedSocket is Typed for a handler that also gets the socket whose event
+// it handles (NestJS's @ConnectedSocket()):
+//
+//	r.Handle("room:join", socketservice.TypedSocket(func(ctx context.Context, s *socketservice.Socket, in Join) (socketservice.NoReply, error) {
+//		return socketservice.NoReply{}, s.Join(in.Room)
+//	}))
+func TypedSocket[In, Out any](fn func(ctx context.Context, s *Socket, in In) (Out, error)) Handler {
+	return &typed{in: []reflect.Type{typeOf[In]()}, out: typeOf[Out](), fn: func(v InputValidator) HandlerFunc {
+		return func(ctx context.Context, msg *Message) (any, error) {
+			s, err := socketOf(ctx)
+			if err != nil {
+				return nil, err
+			}
+			in, err := arg[In](v, msg.Args, 0, 1)
+			if err != nil {
+				return nil, err
+			}
+			return result(fn(ctx, s, in))
 		}
-		return result(fn(ctx, a, b, c))
+	}}
+}
+
+// TypedSocket2 is Typed2 for a handler that also gets the socket.
+func TypedSocket2[A, B, Out any](fn func(ctx context.Context, s *Socket, a A, b B) (Out, error)) Handler {
+	return &typed{in: []reflect.Type{typeOf[A](), typeOf[B]()}, out: typeOf[Out](), fn: func(v InputValidator) HandlerFunc {
+		return func(ctx context.Context, msg *Message) (any, error) {
+			s, err := socketOf(ctx)
+			if err != nil {
+				return nil, err
+			}
+			a, err := arg[A](v, msg.Args, 0, 2)
+			if err != nil {
+				return nil, err
+			}
+			b, err := arg[B](v, msg.Args, 1, 2)
+			if err != nil {
+				return nil, err
+			}
+			return result(fn(ctx, s, a, b))
+		}
+	}}
+}
+
+// socketOf is the socket of an event context; a handler called with any
+// other context gets an internal error rather than a nil socket.
+func socketOf(ctx context.Context) (*Socket, error) {
+	if s, ok := SocketFromContext(ctx); ok {
+		return s, nil
 	}
+	return nil, errors.New("socketservice: handler called outside a socket event (no socket in the context)")
+}
+
+// countZero accepts no argument, or a single null or {} (what JavaScript
+// clients send for "nothing"), for a handler that takes none.
+func countZero(args []any) error {
+	if len(args) == 1 {
+		switch a := args[0].(type) {
+		case nil:
+			return nil
+		case map[string]any:
+			if len(a) == 0 {
+				return nil
+			}
+		}
+	}
+	if err := decode.Count(args, 0); err != nil {
+		return payloadError(err)
+	}
+	return nil
 }
 
 // arg decodes argument i of n and validates it.
-func arg[T any](ctx context.Context, args []any, i, n int) (T, error) {
+func arg[T any](validate InputValidator, args []any, i, n int) (T, error) {
 	if i == 0 {
 		if err := decode.Count(args, n); err != nil {
 			var zero T
@@ -128,8 +264,8 @@ func arg[T any](ctx context.Context, args []any, i, n int) (T, error) {
 	if isNil(v) {
 		return v, nil // null for a pointer, map, slice or interface: nothing to validate
 	}
-	if st, ok := ctx.Value(eventKey{}).(*eventState); ok && st.socket.srv != nil && st.socket.srv.validate != nil {
-		if err := st.socket.srv.validate(v); err != nil {
+	if validate != nil {
+		if err := validate(v); err != nil {
 			return v, asValidation(err)
 		}
 	}

@@ -222,10 +222,10 @@ type counted struct{ rec *recorder }
 
 func (c counted) Register(r *socketservice.Router) {
 	r.Namespace("/counted")
-	r.UseConnect(func(ctx context.Context, s *socketservice.Socket) error {
+	r.UseConnect(socketservice.ConnectGuard(func(ctx context.Context, s *socketservice.Socket) error {
 		c.rec.add("middleware")
 		return nil
-	})
+	}))
 	r.OnConnect(func(ctx context.Context, s *socketservice.Socket) error {
 		c.rec.add(fmt.Sprintf("OnConnect recovered=%t", s.Recovered()))
 		return nil

@@ -59,17 +59,18 @@ func (e *serverEvents) Handshake(c *engine.Conn) engine.Handler {
 	def := s.serviceFor(c.Namespace())
 	w := s.newSocket(c, def)
 	skipMW := c.Recovered() && s.cfg.Recovery != nil && s.cfg.Recovery.SkipMiddlewares
-	var hooks []ConnectHook
+	var mw []ConnectMiddleware
 	if !skipMW {
-		hooks = append(hooks, s.globalConnect...)
+		mw = append(mw, s.globalConnect...)
 		if def != nil {
-			hooks = append(hooks, def.connectMW...)
+			mw = append(mw, def.connectMW...)
 		}
 	}
+	var hooks []ConnectHook
 	if def != nil {
-		hooks = append(hooks, def.connect...)
+		hooks = def.connect
 	}
-	if len(hooks) == 0 {
+	if len(mw) == 0 && len(hooks) == 0 {
 		s.accept(w)
 		c.Accept()
 		return (*socketHandler)(w)
@@ -77,7 +78,7 @@ func (e *serverEvents) Handshake(c *engine.Conn) engine.Handler {
 	s.inflight.add(1)
 	go func() {
 		defer s.inflight.done()
-		err := s.runConnectHooks(w, hooks)
+		err := s.runConnect(w, mw, hooks)
 		if err == nil {
 			s.accept(w)
 			c.Accept()
@@ -107,7 +108,9 @@ func (e *serverEvents) ServerEvent(nsp, event string, args []any, reply func([]a
 	s.runServerEvent(nsp, event, def.serverEvents[event], args, reply)
 }
 
-func (s *Server) runConnectHooks(w *Socket, hooks []ConnectHook) (err error) {
+// runConnect runs the connection middleware around the OnConnect hooks;
+// a panic anywhere is an internal error that refuses the connection.
+func (s *Server) runConnect(w *Socket, mw []ConnectMiddleware, hooks []ConnectHook) (err error) {
 	ctx := context.WithValue(w.ctx, socketKey{}, w)
 	defer func() {
 		if r := recover(); r != nil {
@@ -115,15 +118,23 @@ func (s *Server) runConnectHooks(w *Socket, hooks []ConnectHook) (err error) {
 			err = errPanicked
 		}
 	}()
-	for _, h := range hooks {
-		if err := h(ctx, w); err != nil {
-			return err
+	h := ConnectHook(func(ctx context.Context, w *Socket) error {
+		for _, h := range hooks {
+			if err := h(ctx, w); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
 	}
-	return nil
+	return h(ctx, w)
 }
 
-var errPanicked = errors.New("socketservice: panic (already logged)")
+// errPanicked answers a recovered panic: an internal error whose message
+// never carries the panic, logged (with its stack) where it was recovered.
+var errPanicked = NewError(CodeInternal, internalMessage).WithCause(errors.New("panic (already logged)"))
 
 // socketHandler is a Socket as the engine driver sees it (engine.Handler).
 type socketHandler Socket

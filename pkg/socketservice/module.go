@@ -19,10 +19,15 @@ const ServicesGroup = "socketfx.services"
 // one value rather than a group.)
 type GlobalMiddleware []Middleware
 
-// GlobalConnectMiddleware runs at the handshake of every namespace, before
+// GlobalAfterHooks run after the response of every handler of every
+// service, after the services' own (see AfterHook). Supply them once:
+// fx.Supply(socketservice.GlobalAfterHooks{…}).
+type GlobalAfterHooks []AfterHook
+
+// GlobalConnectMiddleware wraps the connection of every namespace, outside
 // the namespace's own connection middleware (Router.UseConnect). Supply it
 // once: fx.Supply(socketservice.GlobalConnectMiddleware{…}).
-type GlobalConnectMiddleware []ConnectHook
+type GlobalConnectMiddleware []ConnectMiddleware
 
 // Params are the Server's dependencies under fx.
 type Params struct {
@@ -32,6 +37,7 @@ type Params struct {
 	Config     Config                  `optional:"true"`
 	Services   []Service               `group:"socketfx.services"`
 	Middleware GlobalMiddleware        `optional:"true"`
+	After      GlobalAfterHooks        `optional:"true"`
 	ConnectMW  GlobalConnectMiddleware `optional:"true"`
 	Validator  InputValidator          `optional:"true"`
 	Logger     *slog.Logger            `optional:"true"`
@@ -42,7 +48,7 @@ type Params struct {
 // New builds the Server for fx and ties it to the app's lifecycle: it
 // starts on fx start and stops gracefully on fx stop.
 func New(p Params) (*Server, error) {
-	s, err := NewServer(p.Config, WithLogger(p.Logger), WithServices(p.Services...), WithGlobalMiddleware(p.Middleware...), WithGlobalConnectMiddleware(p.ConnectMW...), WithInputValidator(p.Validator), WithCluster(p.Cluster), WithSessionStore(p.Store))
+	s, err := NewServer(p.Config, WithLogger(p.Logger), WithServices(p.Services...), WithGlobalMiddleware(p.Middleware...), WithGlobalAfterHooks(p.After...), WithGlobalConnectMiddleware(p.ConnectMW...), WithInputValidator(p.Validator), WithCluster(p.Cluster), WithSessionStore(p.Store))
 	if err != nil {
 		return nil, err
 	}

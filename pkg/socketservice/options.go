@@ -1,7 +1,7 @@
 package socketservice
 
 // HandlerOption configures one handler (Router.Handle), or every handler of
-// a router or group (Router.With). Later options win.
+// a router or route (Router.Defaults). Later options win.
 type HandlerOption interface{ apply(*handlerConfig) }
 
 type handlerOptionFunc func(*handlerConfig)
@@ -28,7 +28,7 @@ type handlerConfig struct {
 	concurrent bool
 	emits      []declaredEmit
 	middleware []Middleware
-	onError    []ErrorHandler
+	after      []AfterHook
 }
 
 // WithRawResponse acks with the handler's result as it is, instead of the
@@ -84,8 +84,8 @@ func WithMiddleware(mw ...Middleware) HandlerOption {
 	return handlerOptionFunc(func(c *handlerConfig) { c.middleware = append(c.middleware, mw...) })
 }
 
-// WithErrorHandler adds an error handler for one handler; it runs before the
-// router's and the service's (see ErrorHandler).
-func WithErrorHandler(h ErrorHandler) HandlerOption {
-	return handlerOptionFunc(func(c *handlerConfig) { c.onError = append(c.onError, h) })
+// WithAfter adds after hooks for one handler; they run before the
+// router's (see AfterHook).
+func WithAfter(h ...AfterHook) HandlerOption {
+	return handlerOptionFunc(func(c *handlerConfig) { c.after = append(c.after, h...) })
 }

@@ -31,7 +31,8 @@ type Server struct {
 	cfg           Config
 	log           *slog.Logger
 	global        []Middleware
-	globalConnect []ConnectHook
+	globalAfter   []AfterHook
+	globalConnect []ConnectMiddleware
 	validate      InputValidator
 	services      []Service
 	cluster       Cluster
@@ -81,17 +82,27 @@ func WithGlobalMiddleware(mw ...Middleware) ServerOption {
 	return serverOptionFunc(func(s *Server) { s.global = append(s.global, mw...) })
 }
 
-// WithInputValidator sets a validator every typed handler runs on each
-// decoded argument, before the argument's own Validate method (see
-// middleware.StructValidator for struct tags).
+// WithGlobalAfterHooks adds after hooks to every handler of every service,
+// run after the services' own (see AfterHook).
+func WithGlobalAfterHooks(h ...AfterHook) ServerOption {
+	return serverOptionFunc(func(s *Server) { s.globalAfter = append(s.globalAfter, h...) })
+}
+
+// WithInputValidator sets the validator every typed handler runs on each
+// decoded argument, before the argument's own Validate method. Nil keeps
+// the default, StructValidator.
 func WithInputValidator(v InputValidator) ServerOption {
-	return serverOptionFunc(func(s *Server) { s.validate = v })
+	return serverOptionFunc(func(s *Server) {
+		if v != nil {
+			s.validate = v
+		}
+	})
 }
 
 // WithGlobalConnectMiddleware adds connection middleware run at the
-// handshake of every namespace, before the namespace's own.
-func WithGlobalConnectMiddleware(h ...ConnectHook) ServerOption {
-	return serverOptionFunc(func(s *Server) { s.globalConnect = append(s.globalConnect, h...) })
+// handshake of every namespace, outside the namespace's own.
+func WithGlobalConnectMiddleware(mw ...ConnectMiddleware) ServerOption {
+	return serverOptionFunc(func(s *Server) { s.globalConnect = append(s.globalConnect, mw...) })
 }
 
 // NewServer returns a server that is not started yet. The fx Module calls it
@@ -100,7 +111,7 @@ func NewServer(cfg Config, opts ...ServerOption) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg.withDefaults(), log: slog.Default(), store: session.NewMemoryStore()}
+	s := &Server{cfg: cfg.withDefaults(), log: slog.Default(), store: session.NewMemoryStore(), validate: StructValidator()}
 	for _, o := range opts {
 		o.applyServer(s)
 	}

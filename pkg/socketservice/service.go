@@ -25,27 +25,42 @@ type Service interface {
 }
 
 // ConnectHook runs for each socket before its client is told it is
-// connected. It may join rooms, set data, and emit: emits are held and sent
-// right after the CONNECT packet (EmitWithAck must wait for a handler). A
-// non-nil error rejects the
-// connection: the client gets connect_error with the error's message and
-// {code, …} as data, and no disconnect hook runs.
+// connected (Router.OnConnect). It may join rooms, set data, and emit:
+// emits are held and sent right after the CONNECT packet (EmitWithAck must
+// wait for a handler). A non-nil error rejects the connection: the client
+// gets connect_error with the error's message and {code, …} as data, and no
+// disconnect hook runs.
 type ConnectHook func(ctx context.Context, s *Socket) error
+
+// ConnectMiddleware wraps the connection of a socket, as Middleware wraps
+// an event: code before next runs first (authenticate, refuse by returning
+// an error without calling next), code after it sees the error of the
+// hooks inside and may replace it. Global connection middleware is the
+// outermost, then the service's (Router.UseConnect), then the OnConnect
+// hooks. Connection middleware is skipped for a recovered socket when
+// RecoveryConfig.SkipMiddlewares is set; OnConnect hooks are not.
+type ConnectMiddleware func(next ConnectHook) ConnectHook
+
+// ConnectGuard is connection middleware that runs check first and lets the
+// connection through only when it returns nil; its error refuses the
+// connection. Most connection middleware (authentication, bans) has this
+// shape.
+func ConnectGuard(check ConnectHook) ConnectMiddleware {
+	return func(next ConnectHook) ConnectHook {
+		return func(ctx context.Context, s *Socket) error {
+			if err := check(ctx, s); err != nil {
+				return err
+			}
+			return next(ctx, s)
+		}
+	}
+}
 
 // DisconnectHook runs once when a connected socket goes away, after the
 // socket's pending events have been handled. reason is Socket.IO's
 // ("client namespace disconnect", "transport close", "ping timeout",
 // "server namespace disconnect", "server shutting down", …).
 type DisconnectHook func(ctx context.Context, s *Socket, reason string)
-
-// ErrorHandler sees an error before it is sent to the client (Foal's
-// handleError, Ts.ED's SocketMiddlewareError). It returns the error to
-// send: err itself to fall through, or a translated *Error. It may also
-// answer another way first, e.g. emit an "error" event to the socket.
-// Returning nil is the same as returning err. Handlers registered with
-// WithErrorHandler run first, then each router's OnError from the innermost
-// group out to the service.
-type ErrorHandler func(ctx context.Context, err error) error
 
 // InitHook runs when the service's namespace is created: at start for a
 // fixed name, and for each child of a pattern when its first client comes.
@@ -56,16 +71,16 @@ type InitHook func(ctx context.Context, ns Namespace)
 type Router struct {
 	svc    *serviceDef
 	parent *Router
-	// prefix, middleware, options and error handlers of this router or group.
+	// prefix, middleware, options and after hooks of this router or group.
 	prefix     string
 	middleware []Middleware
 	options    []HandlerOption
-	onError    []ErrorHandler
+	after      []AfterHook
 }
 
 type route struct {
 	event   string
-	handler HandlerFunc
+	handler Handler
 	router  *Router
 	opts    []HandlerOption
 	// config and chain are built at start, from the router's ancestry.
@@ -75,8 +90,8 @@ type route struct {
 
 // build resolves the route's options and middleware, outermost first:
 // global, then each router from the service down to the group, then the
-// handler's own.
-func (rt *route) build(global []Middleware) {
+// handler's own; after hooks run the other way, the handler's first.
+func (rt *route) build(global []Middleware, globalAfter []AfterHook, validate InputValidator) {
 	var routers []*Router
 	for r := rt.router; r != nil; r = r.parent {
 		routers = append(routers, r)
@@ -93,12 +108,12 @@ func (rt *route) build(global []Middleware) {
 		o.apply(&cfg)
 	}
 	mw = append(mw, cfg.middleware...)
-	// Error handlers: the handler's own, then the routers' innermost first.
 	for _, r := range routers {
-		cfg.onError = append(cfg.onError, r.onError...)
+		cfg.after = append(cfg.after, r.after...)
 	}
+	cfg.after = append(cfg.after, globalAfter...)
 	rt.config = cfg
-	rt.chain = chain(mw, respondAfter(rt.handler))
+	rt.chain = chain(mw, rt.handler.bind(validate))
 }
 
 // chain wraps h in mw, the first being the outermost.
@@ -116,7 +131,7 @@ type serviceDef struct {
 	patternSrc string
 	nameSet    int
 	routes     map[string]*route
-	connectMW  []ConnectHook
+	connectMW  []ConnectMiddleware
 	connect    []ConnectHook
 	disconnect []DisconnectHook
 	init       []InitHook
@@ -186,20 +201,26 @@ func (r *Router) Use(mw ...Middleware) {
 	r.middleware = append(r.middleware, mw...)
 }
 
-// With sets default handler options for every handler of this router or
-// group; options given to Handle come after them and win.
-func (r *Router) With(opts ...HandlerOption) {
+// After adds hooks that run after the response of every handler of this
+// router or group was written; see AfterHook.
+func (r *Router) After(h ...AfterHook) {
+	r.after = append(r.after, h...)
+}
+
+// Defaults sets default handler options for every handler of this router
+// or group; options given to Handle come after them and win.
+func (r *Router) Defaults(opts ...HandlerOption) {
 	r.options = append(r.options, opts...)
 }
 
-// Handle registers h for event (prefixed by the group's prefix).
-func (r *Router) Handle(event string, h HandlerFunc, opts ...HandlerOption) {
+// Handle registers h for event (prefixed by the route's prefix).
+func (r *Router) Handle(event string, h Handler, opts ...HandlerOption) {
 	full := r.prefix + event
 	switch {
 	case event == "":
 		r.svc.errs = append(r.svc.errs, errors.New("empty event name"))
 		return
-	case h == nil:
+	case isNilHandler(h):
 		r.svc.errs = append(r.svc.errs, fmt.Errorf("event %q: nil handler", full))
 		return
 	case reservedEvents[full]:
@@ -213,28 +234,47 @@ func (r *Router) Handle(event string, h HandlerFunc, opts ...HandlerOption) {
 	r.svc.routes[full] = &route{event: full, handler: h, router: r, opts: opts}
 }
 
-// Group registers handlers whose events share prefix (Foal's
-// sub-controllers: Group("users:", …) then Handle("create", …) serves
-// "users:create"). Middleware and options of the group apply inside the
-// parent router's.
-func (r *Router) Group(prefix string, fn func(g *Router)) {
-	g := &Router{svc: r.svc, prefix: r.prefix + prefix, parent: r}
-	fn(g)
+// HandleFunc registers an untyped handler function for event, as
+// http.HandleFunc does; see Handle.
+func (r *Router) HandleFunc(event string, fn func(ctx context.Context, msg *Message) (any, error), opts ...HandlerOption) {
+	r.Handle(event, HandlerFunc(fn), opts...)
 }
 
-// OnError adds an error handler for every handler of this router or group;
-// see ErrorHandler.
-func (r *Router) OnError(h ErrorHandler) { r.onError = append(r.onError, h) }
+func isNilHandler(h Handler) bool {
+	switch h := h.(type) {
+	case nil:
+		return true
+	case HandlerFunc:
+		return h == nil
+	case *typed:
+		return h == nil
+	}
+	return false
+}
 
-// UseConnect adds connection middleware for the service's namespace: hooks
-// of the ConnectHook shape that run at the handshake, after the global
-// connection middleware and before OnConnect hooks. Unlike OnConnect hooks
-// they are skipped for a recovered socket when
-// Config.Recovery.SkipMiddlewares is set. Use them to authenticate (read
-// s.Handshake(), Set an identity) and to refuse connections.
-func (r *Router) UseConnect(h ...ConnectHook) { r.svc.connectMW = append(r.svc.connectMW, h...) }
+// Route registers handlers whose events share prefix, as chi's Route
+// mounts routes under a path (Foal's sub-controllers): Route("users:", …)
+// then Handle("create", …) serves "users:create". Middleware, options and
+// after hooks of the route apply inside the parent router's.
+func (r *Router) Route(prefix string, fn func(r *Router)) {
+	fn(&Router{svc: r.svc, prefix: r.prefix + prefix, parent: r})
+}
 
-// OnConnect adds a hook run for each new socket; see ConnectHook.
+// Group is Route without a prefix, as chi's Group: handlers registered in
+// fn get the group's middleware, options and after hooks on top of the
+// parent router's.
+func (r *Router) Group(fn func(r *Router)) { r.Route("", fn) }
+
+// UseConnect adds connection middleware for the service's namespace, inside
+// the global connection middleware; see ConnectMiddleware. Use it to
+// authenticate (read s.Handshake(), SetIdentity) and to refuse connections.
+func (r *Router) UseConnect(mw ...ConnectMiddleware) {
+	r.svc.connectMW = append(r.svc.connectMW, mw...)
+}
+
+// OnConnect adds a hook run for each new socket, inside the connection
+// middleware; see ConnectHook. Hooks run in the order they were added; the
+// first error refuses the connection.
 func (r *Router) OnConnect(h ConnectHook) { r.svc.connect = append(r.svc.connect, h) }
 
 // OnDisconnect adds a hook run when a socket leaves; see DisconnectHook.

@@ -217,11 +217,11 @@ type guarded struct{}
 
 func (guarded) Register(r *socketservice.Router) {
 	r.Namespace("/guarded")
-	r.UseConnect(func(ctx context.Context, s *socketservice.Socket) error {
+	r.UseConnect(socketservice.ConnectGuard(func(ctx context.Context, s *socketservice.Socket) error {
 		name, _ := s.Handshake().Auth["name"].(string)
 		s.SetIdentity(socketservice.Identity{Subject: name})
 		return nil
-	})
+	}))
 	r.Handle("me", socketservice.Typed0(func(ctx context.Context) (string, error) {
 		id, ok := socketservice.IdentityFromContext(ctx)
 		if !ok {

@@ -16,8 +16,8 @@ import (
 
 // NewTestContext returns the context of an event handled on sock; the
 // handles the handler takes (Socket.Broadcast, Socket.To…) go to bc.
-func NewTestContext(parent context.Context, sock engine.Socket, bc engine.Broadcaster, event string) context.Context {
-	srv, _ := NewServer(Config{})
+func NewTestContext(parent context.Context, sock engine.Socket, bc engine.Broadcaster, event string, validate InputValidator) context.Context {
+	srv, _ := NewServer(Config{}, WithInputValidator(validate))
 	nsp := sock.Namespace()
 	w := &Socket{
 		wire: sock, srv: srv, bc: bc, nsp: nsp,
@@ -30,8 +30,8 @@ func NewTestContext(parent context.Context, sock engine.Socket, bc engine.Broadc
 }
 
 // ServeTest runs the handler svc registered for the event of ctx (a
-// NewTestContext), with the service's middleware and options, as the
-// server would.
+// NewTestContext), with the service's middleware, options and after hooks,
+// as the server would, and returns what the client is answered with.
 func ServeTest(ctx context.Context, svc Service, args []any) (any, error) {
 	st, ok := ctx.Value(eventKey{}).(*eventState)
 	if !ok || st.socket.bc == nil {
@@ -48,11 +48,36 @@ func ServeTest(ctx context.Context, svc Service, args []any) (any, error) {
 	if rt == nil {
 		return nil, Errorf(CodeNotFound, "unknown event %q", st.msg.Event)
 	}
-	rt.build(nil)
+	rt.build(nil, nil, st.socket.srv.validate)
 	norm, _ := decode.Normalize(args).([]any)
 	ev := &eventState{socket: st.socket, route: rt, msg: &Message{Event: st.msg.Event, Args: norm}}
 	ctx = context.WithValue(ctx, eventKey{}, ev)
-	out, err := rt.chain(ctx, ev.msg)
-	st.socket.respond(ctx, ev, out, err)
+	out, err := st.socket.run(ctx, ev)
+	if err != nil {
+		out = nil
+	}
+	st.socket.respond(ev, out, err)
+	st.socket.after(ctx, ev, out, err)
 	return out, err
+}
+
+// ServeHandlerTest is ServeTest for one handler, as if registered alone for
+// the event of ctx.
+func ServeHandlerTest(ctx context.Context, h Handler, args []any) (any, error) {
+	st, ok := ctx.Value(eventKey{}).(*eventState)
+	if !ok {
+		return nil, errors.New("socketservice: not a test-kit event context (see sockettest.NewEventContext)")
+	}
+	return ServeTest(ctx, oneHandler{nsp: st.socket.nsp, event: st.msg.Event, h: h}, args)
+}
+
+// oneHandler is a service of one handler.
+type oneHandler struct {
+	nsp, event string
+	h          Handler
+}
+
+func (o oneHandler) Register(r *Router) {
+	r.Namespace(o.nsp)
+	r.Handle(o.event, o.h)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/socketfx/socketfx/internal/sioclient"
+	"github.com/socketfx/socketfx/pkg/socketservice"
 )
 
 // Event is one event the client received.
@@ -43,6 +44,8 @@ type options struct {
 	auth   map[string]any
 	query  url.Values
 	header http.Header
+	// validate is the input validator of an EventContext.
+	validate socketservice.InputValidator
 }
 
 func newOptions(opts []Option) options {
@@ -75,6 +78,14 @@ func WithHeader(h http.Header) Option {
 		o.header = h
 		o.client = append(o.client, sioclient.WithHeader(h))
 	})
+}
+
+// WithValidator sets the input validator an EventContext binds typed
+// handlers to, as a server built with socketservice.WithInputValidator
+// would. Default socketservice.StructValidator, the server's default.
+// Clients ignore it.
+func WithValidator(v socketservice.InputValidator) Option {
+	return optionFunc(func(o *options) { o.validate = v })
 }
 
 // WithPath sets the server path. Default "/socket.io".

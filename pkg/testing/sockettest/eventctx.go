@@ -38,7 +38,7 @@ func NewEventContext(namespace, event string, opts ...Option) *EventContext {
 		namespace = "/" + namespace
 	}
 	rec := newRecorder(fmt.Sprintf("test-%d", testIDs.Add(1)), namespace, o)
-	return &EventContext{rec: rec, ctx: socketservice.NewTestContext(context.Background(), rec, (*broadcaster)(rec), event)}
+	return &EventContext{rec: rec, ctx: socketservice.NewTestContext(context.Background(), rec, (*broadcaster)(rec), event, o.validate)}
 }
 
 // Context returns the handler context; SocketFromContext and friends work
@@ -51,19 +51,21 @@ func (e *EventContext) Socket() *socketservice.Socket {
 	return s
 }
 
-// Call runs an untyped handler (socketservice.Typed(…) included, with any
-// middleware you wrapped it in) with the given arguments, which are decoded
-// into the handler's input types as from the wire.
-func (e *EventContext) Call(h socketservice.HandlerFunc, args ...any) (any, error) {
-	ev, _ := socketservice.EventFromContext(e.ctx)
-	return h(e.ctx, &socketservice.Message{Event: ev, Args: args})
+// Call runs one handler (a typed one such as socketservice.Typed(…), or a
+// HandlerFunc) exactly as the server would if it were registered alone for
+// this context's event: arguments are decoded into the handler's input types
+// as from the wire and validated by the input validator (see WithValidator),
+// panics become INTERNAL_SERVER_ERROR, and the result is what the client is
+// answered with.
+func (e *EventContext) Call(h socketservice.Handler, args ...any) (any, error) {
+	return socketservice.ServeHandlerTest(e.ctx, h, args)
 }
 
 // Serve runs the handler svc registered for this context's event, with the
-// service's middleware and options, as the server would: arguments are
-// decoded and validated as from the wire, and declared emits (WithEmit,
-// WithBroadcast…) are recorded. It returns the handler's result or error.
-// (Global middleware and the server's input validator are not applied.)
+// service's middleware, options and after hooks, as the server would:
+// arguments are decoded and validated as from the wire, and declared emits
+// (WithEmit, WithBroadcast…) are recorded. It returns the handler's result
+// or error. (Global middleware is not applied.)
 func (e *EventContext) Serve(svc socketservice.Service, args ...any) (any, error) {
 	return socketservice.ServeTest(e.ctx, svc, args)
 }

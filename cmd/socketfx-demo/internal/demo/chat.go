@@ -16,7 +16,7 @@ import (
 // Chat serves the /chat namespace. Clients connect with auth {token} (a
 // token from POST /api/login) or, as guests, with auth {name}.
 type Chat struct {
-	auth socketservice.ConnectHook
+	auth socketservice.ConnectMiddleware
 }
 
 // NewChat returns the chat service; tokens are checked with keys.
@@ -84,9 +84,9 @@ func (c *Chat) Register(r *socketservice.Router) {
 	r.Namespace("/chat")
 	r.UseConnect(c.authenticate)
 	r.OnConnect(c.connect)
-	r.Handle("chat:join", socketservice.Typed(c.join))
-	r.Handle("chat:whoami", socketservice.Typed0(c.whoami))
-	r.Handle("chat:message", socketservice.Typed(c.message),
+	r.Handle("chat:join", socketservice.TypedSocket(c.join))
+	r.Handle("chat:whoami", socketservice.TypedSocket0(c.whoami))
+	r.Handle("chat:message", socketservice.TypedSocket(c.message),
 		// The demo's limit: 50 messages a second per socket, bursts of 500.
 		socketservice.WithMiddleware(middleware.RateLimit(middleware.RateLimitConfig{Rate: 50, Burst: 500})))
 	r.Handle("admin:announce", socketservice.Typed(c.announce),
@@ -96,17 +96,20 @@ func (c *Chat) Register(r *socketservice.Router) {
 
 // authenticate accepts a token from POST /api/login, or a plain guest
 // name (role "user"); anything else is refused with "unauthorized".
-func (c *Chat) authenticate(ctx context.Context, s *socketservice.Socket) error {
-	auth := s.Handshake().Auth
-	if _, ok := auth["token"]; ok {
-		return c.auth(ctx, s)
+func (c *Chat) authenticate(next socketservice.ConnectHook) socketservice.ConnectHook {
+	withToken := c.auth(next)
+	return func(ctx context.Context, s *socketservice.Socket) error {
+		auth := s.Handshake().Auth
+		if _, ok := auth["token"]; ok {
+			return withToken(ctx, s)
+		}
+		name, _ := auth["name"].(string)
+		if strings.TrimSpace(name) == "" {
+			return socketservice.NewError(socketservice.CodeUnauthorized, "unauthorized")
+		}
+		s.SetIdentity(socketservice.Identity{Subject: name, Name: name, Roles: []string{"user"}})
+		return next(ctx, s)
 	}
-	name, _ := auth["name"].(string)
-	if strings.TrimSpace(name) == "" {
-		return socketservice.NewError(socketservice.CodeUnauthorized, "unauthorized")
-	}
-	s.SetIdentity(socketservice.Identity{Subject: name, Name: name, Roles: []string{"user"}})
-	return nil
 }
 
 func displayName(ctx context.Context) string {
@@ -145,8 +148,7 @@ func (c *Chat) connect(ctx context.Context, s *socketservice.Socket) error {
 	return session.Update(s.Session(), func(p *Profile) { p.Name = name })
 }
 
-func (c *Chat) join(ctx context.Context, in JoinRequest) (JoinReply, error) {
-	s, _ := socketservice.SocketFromContext(ctx)
+func (c *Chat) join(ctx context.Context, s *socketservice.Socket, in JoinRequest) (JoinReply, error) {
 	s.Join(in.Room)
 	err := session.Update(s.Session(), func(p *Profile) {
 		if !slices.Contains(p.Rooms, in.Room) {
@@ -156,14 +158,12 @@ func (c *Chat) join(ctx context.Context, in JoinRequest) (JoinReply, error) {
 	return JoinReply(in), err
 }
 
-func (c *Chat) whoami(ctx context.Context) (WhoAmI, error) {
-	s, _ := socketservice.SocketFromContext(ctx)
+func (c *Chat) whoami(ctx context.Context, s *socketservice.Socket) (WhoAmI, error) {
 	p, err := session.Load[Profile](s.Session())
 	return WhoAmI{Profile: p, Recovered: s.Recovered()}, err
 }
 
-func (c *Chat) message(ctx context.Context, in MessageRequest) (Message, error) {
-	s, _ := socketservice.SocketFromContext(ctx)
+func (c *Chat) message(ctx context.Context, s *socketservice.Socket, in MessageRequest) (Message, error) {
 	msg := Message{ID: newID(), Room: in.Room, From: displayName(ctx), Text: in.Text}
 	if err := s.To(in.Room).Emit("chat:message", msg); err != nil {
 		return Message{}, err

@@ -243,7 +243,6 @@ var Module = fx.Module("demo",
 		// for two minutes.
 		Recovery: &socketservice.RecoveryConfig{MaxDisconnectionDuration: 2 * time.Minute},
 	}),
-	fx.Supply(middleware.StructValidator()),
 	socketservice.AsService(NewChat),
 	socketservice.AsService(NewTenants),
 	fx.Provide(KeysFromConfig, NewNotifier, NewMux, NewHTTPServer),

@@ -1,4 +1,4 @@
-package middleware
+package socketservice
 
 import (
 	"errors"
@@ -7,19 +7,19 @@ import (
 	"strings"
 
 	"github.com/go-playground/validator/v10"
-	"github.com/socketfx/socketfx/pkg/socketservice"
 )
 
 // StructValidator validates handler inputs by their `validate` struct tags
 // with go-playground/validator, the Go norm (github.com/go-playground/validator/v10).
+// It is the server's InputValidator unless another is supplied, so tags
+// are never silently ignored.
 // A failure is a VALIDATION_PAYLOAD_ERROR listing every field:
 //
 //	{"code":"VALIDATION_PAYLOAD_ERROR","message":"2 fields are invalid",
 //	 "details":[{"field":"text","rule":"required","message":"text is required"}, …]}
 //
-// Fields are named as the client sends them (their json names). Supply it
-// once: fx.Supply(middleware.StructValidator()).
-func StructValidator() socketservice.InputValidator {
+// Fields are named as the client sends them (their json names).
+func StructValidator() InputValidator {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.RegisterTagNameFunc(func(f reflect.StructField) string {
 		name := strings.SplitN(f.Tag.Get("json"), ",", 2)[0]
@@ -47,15 +47,15 @@ func StructValidator() socketservice.InputValidator {
 		if !errors.As(err, &verrs) {
 			return err
 		}
-		details := make([]socketservice.Detail, len(verrs))
+		details := make([]Detail, len(verrs))
 		for i, fe := range verrs {
-			details[i] = socketservice.Detail{Field: fieldPath(fe), Rule: fe.Tag(), Message: fieldMessage(fe)}
+			details[i] = Detail{Field: fieldPath(fe), Rule: fe.Tag(), Message: fieldMessage(fe)}
 		}
 		msg := details[0].Message
 		if len(details) > 1 {
 			msg = strconv.Itoa(len(details)) + " fields are invalid"
 		}
-		return socketservice.NewError(socketservice.CodeValidation, msg).WithDetails(details...)
+		return NewError(CodeValidation, msg).WithDetails(details...)
 	}
 }
 
