@@ -1,8 +1,9 @@
 // Package socketservice runs Socket.IO services on go.uber.org/fx.
 //
 // A socket service is a plain Go type with a Register method. It binds
-// itself to a namespace (a fixed name, or a regular expression for dynamic
-// namespaces) and declares its handlers and hooks:
+// itself to a namespace (a fixed name such as "/chat"; for dynamic
+// namespaces, a route such as "/tenant/{id}" or an anchored regular
+// expression) and declares its handlers and hooks:
 //
 //	type Chat struct{}
 //

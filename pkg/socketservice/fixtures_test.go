@@ -217,3 +217,37 @@ func ackErr(a []any) map[string]any {
 	e, _ := env["error"].(map[string]any)
 	return e
 }
+
+// teams serves the route-style namespaces /org/{org}/team/{team:[0-9]+}.
+type teams struct {
+	mu    sync.Mutex
+	inits []string
+}
+
+func (t *teams) Register(r *socketservice.Router) {
+	r.Namespace("/org/{org}/team/{team:[0-9]+}")
+	r.OnInit(func(ctx context.Context, ns socketservice.Namespace) {
+		t.mu.Lock()
+		t.inits = append(t.inits, ns.Param("org")+"/"+ns.Param("team"))
+		t.mu.Unlock()
+	})
+	r.Handle("whoami", socketservice.TypedSocket0(func(ctx context.Context, s *socketservice.Socket) (map[string]any, error) {
+		return map[string]any{"namespace": s.Namespace(), "org": s.Param("org"), "params": s.Params()}, nil
+	}))
+}
+
+func (t *teams) initNames() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]string(nil), t.inits...)
+}
+
+// shops serves a pattern written without anchors, with a named group.
+type shops struct{}
+
+func (shops) Register(r *socketservice.Router) {
+	r.NamespacePattern(`/shop-(?P<shop>[a-z]+)`)
+	r.Handle("whoami", socketservice.TypedSocket0(func(ctx context.Context, s *socketservice.Socket) (string, error) {
+		return s.Param("shop"), nil
+	}))
+}

@@ -206,6 +206,50 @@ var _ = Describe("handlers", func() {
 	})
 })
 
+var _ = Describe("route-style namespaces", func() {
+	var (
+		srv *sockettest.Server
+		t   *teams
+	)
+	BeforeEach(func() {
+		leakCheck()
+		t = &teams{}
+		srv = sockettest.NewServer(GinkgoT(),
+			socketservice.AsService(func() *teams { return t }),
+			socketservice.AsService(func() shops { return shops{} }),
+		)
+	})
+	refused := func(name string) {
+		_, err := srv.Connect(ctxT(), name)
+		var ce *sockettest.ConnectError
+		ExpectWithOffset(1, errors.As(err, &ce)).To(BeTrue(), "%s: %v", name, err)
+		ExpectWithOffset(1, ce.Message).To(Equal("Invalid namespace"), name)
+	}
+
+	It("gives the socket and the init hook the route's parameters", func() {
+		c := connect(srv, "/org/acme/team/42")
+		Expect(okData(call(c, "whoami"))).To(Equal(map[string]any{
+			"namespace": "/org/acme/team/42", "org": "acme",
+			"params": map[string]any{"org": "acme", "team": "42"},
+		}))
+		connect(srv, "/org/beta/team/7")
+		Eventually(t.initNames).Should(Equal([]string{"acme/42", "beta/7"}))
+	})
+
+	It("matches a parameter within one segment and by its own expression", func() {
+		refused("/org/acme/x/team/42")
+		refused("/org/acme/team/4x")
+		refused("/org/acme/team/42/more")
+	})
+
+	It("anchors a pattern written without ^ and $, and reads its named groups", func() {
+		c := connect(srv, "/shop-books")
+		Expect(okData(call(c, "whoami"))).To(Equal("books"))
+		refused("/shop-books2")
+		refused("/eu/shop-books")
+	})
+})
+
 var _ = Describe("pattern init hooks", func() {
 	It("runs OnInit once per child namespace", func() {
 		leakCheck()
@@ -270,6 +314,20 @@ var _ = Describe("registration mistakes", func() {
 			return badService(func(r *socketservice.Router) { r.NamespacePattern(`^/(unclosed`) })
 		}))
 		Expect(err).To(MatchError(ContainSubstring("namespace pattern")))
+
+		for route, why := range map[string]string{
+			"/tenant/:id":  `route parameters are written {id}, not :id`,
+			"/tenant/{id":  `unclosed {`,
+			"/tenant/{1d}": `needs a name made of letters`,
+			"/t/{id}/{id}": `{id} appears twice`,
+			"/t/{id:[0-9}": `route parameter {id}: error parsing regexp`,
+			"/tenant/id}":  `} without {`,
+		} {
+			err = start(socketservice.AsService(func() badService {
+				return badService(func(r *socketservice.Router) { r.Namespace(route) })
+			}))
+			Expect(err).To(MatchError(ContainSubstring(why)), route)
+		}
 
 		err = start(socketservice.AsService(func() badService {
 			return badService(func(r *socketservice.Router) {})

@@ -28,6 +28,22 @@ type Namespace struct {
 // Name returns the namespace's name.
 func (n Namespace) Name() string { return n.name }
 
+// Param returns the value of a route parameter (or named group) in the
+// namespace's name, as Socket.Param does: an init hook of "/tenant/{id}"
+// reads ns.Param("id"). It is "" for a fixed namespace or an unknown name.
+func (n Namespace) Param(name string) string {
+	if n.srv == nil {
+		return ""
+	}
+	n.srv.mu.RLock()
+	registered := n.srv.state != stateNew
+	n.srv.mu.RUnlock()
+	if !registered {
+		return "" // the services are registered at Start
+	}
+	return n.srv.serviceFor(n.name).params(n.name)[name]
+}
+
 // To narrows the handle to sockets in any of rooms.
 func (n Namespace) To(rooms ...string) Namespace {
 	n.rooms = append(append([]string(nil), n.rooms...), rooms...)

@@ -166,33 +166,58 @@ func (d *serviceDef) describe() string {
 	return d.name
 }
 
-// Namespace binds the service to a fixed namespace such as "/chat". A
-// leading slash is added when missing.
+// Namespace binds the service to a namespace: a fixed name such as "/chat",
+// or a route with parameters in braces such as "/tenant/{id}", whose
+// children ("/tenant/42") are created when their first client connects. A
+// parameter matches one segment (no "/"), or the expression after a colon:
+// "/tenant/{id:[0-9]+}". Socket.Param and Namespace.Param read it. The
+// ":id" syntax is refused at start. A leading slash is added when missing.
 func (r *Router) Namespace(name string) {
-	r.svc.nameSet++
-	if r.svc.nameSet > 1 {
-		r.svc.errs = append(r.svc.errs, errors.New("namespace set more than once"))
+	if !r.setNamespace() {
 		return
 	}
-	r.svc.name = "/" + strings.TrimPrefix(name, "/")
+	name = "/" + strings.TrimPrefix(name, "/")
+	if !strings.ContainsAny(name, "{}") {
+		if err := literal(name, name); err != nil {
+			r.svc.errs = append(r.svc.errs, err)
+			return
+		}
+		r.svc.name = name
+		return
+	}
+	re, err := compileRoute(name)
+	if err != nil {
+		r.svc.errs = append(r.svc.errs, err)
+		return
+	}
+	r.svc.pattern, r.svc.patternSrc = re, name
 }
 
-// NamespacePattern binds the service to every namespace whose name matches
-// the regular expression (Go RE2 syntax), e.g. `^/tenant-\d+$`. Each
+// NamespacePattern binds the service to every namespace whose whole name
+// matches the regular expression (Go RE2 syntax), e.g. `/tenant-\d+`; the
+// expression is anchored at both ends whether or not it says so. Each
 // matching name becomes a child namespace when its first client connects;
-// handlers see the child's name in Socket.Namespace.
+// handlers see the child's name in Socket.Namespace, and the values of
+// named groups (`/tenant-(?P<id>\d+)`) in Socket.Param.
 func (r *Router) NamespacePattern(expr string) {
-	r.svc.nameSet++
-	if r.svc.nameSet > 1 {
-		r.svc.errs = append(r.svc.errs, errors.New("namespace set more than once"))
+	if !r.setNamespace() {
 		return
 	}
-	re, err := regexp.Compile(expr)
+	re, err := regexp.Compile(anchor(expr))
 	if err != nil {
 		r.svc.errs = append(r.svc.errs, fmt.Errorf("namespace pattern %q: %w", expr, err))
 		return
 	}
 	r.svc.pattern, r.svc.patternSrc = re, expr
+}
+
+func (r *Router) setNamespace() bool {
+	r.svc.nameSet++
+	if r.svc.nameSet > 1 {
+		r.svc.errs = append(r.svc.errs, errors.New("namespace set more than once"))
+		return false
+	}
+	return true
 }
 
 // Use adds middleware to every handler of this router or group, whether

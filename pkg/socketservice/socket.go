@@ -61,6 +61,16 @@ func (s *Socket) ID() string { return s.wire.ID() }
 // concrete child name (e.g. "/tenant-42").
 func (s *Socket) Namespace() string { return s.nsp }
 
+// Param returns the value of a route parameter of the socket's namespace
+// ("42" for {id} in "/tenant/{id}" when the client connected to
+// "/tenant/42"), or of a named group of a NamespacePattern; "" when there is
+// none of that name.
+func (s *Socket) Param(name string) string { return s.Params()[name] }
+
+// Params returns every route parameter of the socket's namespace (nil for
+// a fixed namespace). The map is the caller's.
+func (s *Socket) Params() map[string]string { return s.svc.params(s.nsp) }
+
 // Handshake returns what the client sent when it connected.
 func (s *Socket) Handshake() Handshake { return s.handshake }
 

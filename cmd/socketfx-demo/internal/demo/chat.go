@@ -185,9 +185,30 @@ func NewTenants() *Tenants { return &Tenants{} }
 
 // Register binds the service to every /tenant-<digits> namespace.
 func (t *Tenants) Register(r *socketservice.Router) {
-	r.NamespacePattern(`^/tenant-\d+$`)
-	r.Handle("whoami", socketservice.Typed0(func(ctx context.Context) (map[string]string, error) {
-		s, _ := socketservice.SocketFromContext(ctx)
+	r.NamespacePattern(`/tenant-\d+`)
+	r.Handle("whoami", socketservice.TypedSocket0(func(ctx context.Context, s *socketservice.Socket) (map[string]string, error) {
 		return map[string]string{"namespace": s.Namespace()}, nil
 	}))
+}
+
+// TenantRoutes serves the route-style namespaces /tenant/{id}.
+type TenantRoutes struct{}
+
+// NewTenantRoutes returns the service of /tenant/{id}.
+func NewTenantRoutes() *TenantRoutes { return &TenantRoutes{} }
+
+// Register binds the service to /tenant/{id}: /tenant/acme, /tenant/42, …
+func (t *TenantRoutes) Register(r *socketservice.Router) {
+	r.Namespace("/tenant/{id}")
+	r.Handle("whoami", socketservice.TypedSocket0(t.whoami))
+}
+
+// TenantWhoAmI is the ack data of whoami on /tenant/{id}.
+type TenantWhoAmI struct {
+	Namespace string `json:"namespace"`
+	ID        string `json:"id"`
+}
+
+func (t *TenantRoutes) whoami(ctx context.Context, s *socketservice.Socket) (TenantWhoAmI, error) {
+	return TenantWhoAmI{Namespace: s.Namespace(), ID: s.Param("id")}, nil
 }

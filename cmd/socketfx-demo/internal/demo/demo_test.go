@@ -255,6 +255,11 @@ var _ = Describe("the demo app", func() {
 			d.Send(map[string]any{"op": "emit", "id": "t", "event": "whoami", "ack": true, "seq": 5})
 			Expect(waitFor("ack", "t", 1)[0]["args"]).To(Equal([]any{map[string]any{"status": "ok", "data": map[string]any{"namespace": "/tenant-7"}}}))
 
+			d.Send(map[string]any{"op": "connect", "id": "r", "url": base + "/tenant/acme"})
+			waitFor("connect", "r", 1)
+			d.Send(map[string]any{"op": "emit", "id": "r", "event": "whoami", "ack": true, "seq": 6})
+			Expect(waitFor("ack", "r", 1)[0]["args"]).To(Equal([]any{map[string]any{"status": "ok", "data": map[string]any{"namespace": "/tenant/acme", "id": "acme"}}}))
+
 			Expect(post("/api/notify", `{"room":"js","event":"news","data":[1,2]}`)).To(Equal(http.StatusAccepted))
 			Eventually(func() []nodeclient.Report { return d.Events("ann") }).Should(ContainElement(HaveKeyWithValue("args", HaveExactElements([]any{1.0, 2.0}, BeAssignableToTypeOf("offset")))))
 			b, _ := json.Marshal(d.Events("ann"))

@@ -245,6 +245,7 @@ var Module = fx.Module("demo",
 	}),
 	socketservice.AsService(NewChat),
 	socketservice.AsService(NewTenants),
+	socketservice.AsService(NewTenantRoutes),
 	fx.Provide(KeysFromConfig, NewNotifier, NewMux, NewHTTPServer),
 	fx.Invoke(func(*HTTPServer) {}),
 )
