@@ -70,7 +70,7 @@ var _ = Describe("the conformance app", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(ev).To(Equal(sockettest.Event{Name: "auth", Args: []any{map[string]any{}}}))
 		_, err = sockettest.Connect(ctx(), base, "/random")
-		Expect(err).To(MatchError(&sockettest.ConnectError{Message: "Invalid namespace"}))
+		Expect(err).To(MatchError(&sockettest.ConnectError{Message: "Invalid namespace", Data: map[string]any{"code": "INVALID_NAMESPACE"}}))
 	})
 
 	It("works with the official Node client, binary included", func() {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/socketfx/socketfx/pkg/middleware"
@@ -58,13 +57,18 @@ func (c *Chat) Register(r *socketservice.Router) {
 	r.Handle("whoami", socketservice.TypedSocket0(c.whoami))
 }
 
+// Guest is the auth payload of a chat client: io("/chat", {auth: {name}}).
+type Guest struct {
+	Name string `json:"name" validate:"required,max=40"`
+}
+
 // authenticate refuses a client without auth {name}.
 func (c *Chat) authenticate(ctx context.Context, s *socketservice.Socket) error {
-	name, _ := s.Handshake().Auth["name"].(string)
-	if strings.TrimSpace(name) == "" {
-		return socketservice.NewError(socketservice.CodeUnauthorized, "unauthorized")
+	guest, err := socketservice.AuthAs[Guest](s)
+	if err != nil {
+		return socketservice.NewError(socketservice.CodeUnauthorized, "unauthorized").WithCause(err)
 	}
-	s.SetIdentity(socketservice.Identity{Subject: name, Name: name})
+	s.SetIdentity(socketservice.Identity{Subject: guest.Name, Name: guest.Name})
 	return nil
 }
 

@@ -59,6 +59,15 @@ func (d *Driver) onEngineConnection(args ...any) {
 			cs.onMessage(d, p)
 		}
 	})
+	if d.invalidNSData != "" {
+		_ = conn.On("packetCreate", func(args ...any) {
+			if len(args) > 0 {
+				if p, ok := args[0].(*packet.Packet); ok && p != nil {
+					d.tagInvalidNamespace(p)
+				}
+			}
+		})
+	}
 	// A poll pending on the polling transport is answered when it goes
 	// (see pollSet).
 	_ = conn.Once("upgrade", func(...any) { d.polls.answer(conn.Id(), true) })

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -37,7 +38,11 @@ type Options struct {
 	// dynamic namespaces, bound when a client first connects to one.
 	Namespaces []string
 	Patterns   []*regexp.Regexp
-	Logger     *slog.Logger
+	// InvalidNamespaceData is the connect_error data sent to a client
+	// that connects to a namespace nothing serves (the engine sends none);
+	// nil sends none.
+	InvalidNamespaceData map[string]any
+	Logger               *slog.Logger
 }
 
 // CORS is the engine's CORS set-up.
@@ -111,6 +116,8 @@ type Driver struct {
 	janitorStop chan struct{}
 	janitorDone chan struct{}
 	closed      atomic.Bool
+
+	invalidNSData string // Options.InvalidNamespaceData as JSON
 }
 
 // NewDriver returns a driver that is not started.
@@ -118,7 +125,13 @@ func NewDriver(opts Options, events Events) *Driver {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Driver{opts: opts, events: events, log: opts.Logger}
+	d := &Driver{opts: opts, events: events, log: opts.Logger}
+	if opts.InvalidNamespaceData != nil {
+		if b, err := json.Marshal(opts.InvalidNamespaceData); err == nil {
+			d.invalidNSData = string(b)
+		}
+	}
+	return d
 }
 
 // Start creates the engine and binds the namespaces. It starts the

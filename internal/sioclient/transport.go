@@ -78,11 +78,16 @@ func (t *wsTransport) open(ctx context.Context) ([]byte, error) {
 		u.Scheme = "ws"
 	}
 	conn, resp, err := websocket.DefaultDialer.DialContext(ctx, u.String(), t.header)
+	var refusal string
 	if resp != nil && resp.Body != nil {
+		if err != nil {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			refusal = fmt.Sprintf(" (HTTP %d %s)", resp.StatusCode, bytes.TrimSpace(b))
+		}
 		_ = resp.Body.Close()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sioclient: dial %s: %w", u.Redacted(), err)
+		return nil, fmt.Errorf("sioclient: dial %s: %w%s", u.Redacted(), err, refusal)
 	}
 	t.conn = conn
 	if d, ok := ctx.Deadline(); ok {
@@ -120,7 +125,12 @@ func (t *wsTransport) send(frames ...frame) error {
 	return nil
 }
 
-func (t *wsTransport) close() error { return t.conn.Close() }
+func (t *wsTransport) close() error {
+	if t.conn == nil {
+		return nil // never opened
+	}
+	return t.conn.Close()
+}
 
 // pollTransport: HTTP long-polling. GET returns packets separated by
 // 0x1e, binary ones as "b"+base64; POST sends them the same way, one

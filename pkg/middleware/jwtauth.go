@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -52,7 +51,7 @@ func JWTAuth(cfg JWTConfig) socketservice.ConnectMiddleware {
 	}
 	parser := jwt.NewParser(jwt.WithValidMethods(methods), jwt.WithExpirationRequired())
 	return socketservice.ConnectGuard(func(ctx context.Context, s *socketservice.Socket) error {
-		raw := bearer(s.Handshake())
+		raw := s.Handshake().Token()
 		if raw == "" {
 			return socketservice.NewError(socketservice.CodeUnauthorized, "missing token")
 		}
@@ -77,16 +76,6 @@ func JWTAuth(cfg JWTConfig) socketservice.ConnectMiddleware {
 		s.SetIdentity(id)
 		return nil
 	})
-}
-
-func bearer(h socketservice.Handshake) string {
-	if t, ok := h.Auth["token"].(string); ok && t != "" {
-		return t
-	}
-	if a := h.Headers.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
-		return strings.TrimSpace(a[7:])
-	}
-	return ""
 }
 
 // IssueToken signs an HS256 token for id that expires after ttl, with the

@@ -22,6 +22,10 @@ const (
 	// CodeNotFound: no handler for the event (see Config.UnknownEvents), or a
 	// resource the handler looked for does not exist.
 	CodeNotFound Code = "NOT_FOUND"
+	// CodeInvalidNamespace: the client connected to a namespace no service
+	// serves (connect_error data; the message stays "Invalid namespace", as
+	// with every Socket.IO server).
+	CodeInvalidNamespace Code = "INVALID_NAMESPACE"
 	// CodeRateLimited: the socket sent more than its rate limit allows.
 	CodeRateLimited Code = "RATE_LIMITED"
 	// CodeTimeout: the handler ran past its deadline.

@@ -202,6 +202,7 @@ var _ = Describe("handlers", func() {
 			var ce *sockettest.ConnectError
 			Expect(errors.As(err, &ce)).To(BeTrue(), "%v", err)
 			Expect(ce.Message).To(Equal("Invalid namespace"))
+			Expect(ce.Data).To(Equal(map[string]any{"code": "INVALID_NAMESPACE"}))
 		})
 	})
 })

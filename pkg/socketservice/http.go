@@ -39,6 +39,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "socket server is not running", http.StatusServiceUnavailable)
 		return
 	}
+	if !s.allow(w, r) {
+		return
+	}
 	d.ServeHTTP(w, r)
 }
 

@@ -123,6 +123,13 @@ var _ = Describe("interop with the official Node socket.io-client@4", func() {
 				HaveKeyWithValue("data", map[string]any{"code": "UNAUTHORIZED", "hint": "send auth.name"}),
 			)))
 
+			By("unknown namespace refusal with a code")
+			d.Send(map[string]any{"op": "connect", "id": "u", "url": srv.URL + "/nowhere", "opts": opts})
+			Eventually(func() []nodeclient.Report { return d.Find("connect_error", "u") }).Should(ConsistOf(And(
+				HaveKeyWithValue("message", "Invalid namespace"),
+				HaveKeyWithValue("data", map[string]any{"code": "INVALID_NAMESPACE"}),
+			)))
+
 			By("hook emits before connect reach the client")
 			d.Send(map[string]any{"op": "connect", "id": "g", "url": srv.URL + "/gated", "opts": mergeOpts(opts, map[string]any{"auth": map[string]any{"name": "zoe"}})})
 			Eventually(func() []nodeclient.Report { return d.Events("g") }).Should(ContainElement(HaveKeyWithValue("args", []any{"zoe"})))

@@ -40,6 +40,7 @@ type Params struct {
 	After      GlobalAfterHooks        `optional:"true"`
 	ConnectMW  GlobalConnectMiddleware `optional:"true"`
 	Validator  InputValidator          `optional:"true"`
+	Allow      AllowRequest            `optional:"true"`
 	Logger     *slog.Logger            `optional:"true"`
 	Cluster    Cluster                 `optional:"true"`
 	Store      session.Store           `optional:"true"`
@@ -48,7 +49,7 @@ type Params struct {
 // New builds the Server for fx and ties it to the app's lifecycle: it
 // starts on fx start and stops gracefully on fx stop.
 func New(p Params) (*Server, error) {
-	s, err := NewServer(p.Config, WithLogger(p.Logger), WithServices(p.Services...), WithGlobalMiddleware(p.Middleware...), WithGlobalAfterHooks(p.After...), WithGlobalConnectMiddleware(p.ConnectMW...), WithInputValidator(p.Validator), WithCluster(p.Cluster), WithSessionStore(p.Store))
+	s, err := NewServer(p.Config, WithLogger(p.Logger), WithServices(p.Services...), WithGlobalMiddleware(p.Middleware...), WithGlobalAfterHooks(p.After...), WithGlobalConnectMiddleware(p.ConnectMW...), WithInputValidator(p.Validator), WithAllowRequest(p.Allow), WithCluster(p.Cluster), WithSessionStore(p.Store))
 	if err != nil {
 		return nil, err
 	}

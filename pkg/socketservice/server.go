@@ -34,6 +34,7 @@ type Server struct {
 	globalAfter   []AfterHook
 	globalConnect []ConnectMiddleware
 	validate      InputValidator
+	allowRequest  AllowRequest
 	services      []Service
 	cluster       Cluster
 	store         session.Store
@@ -182,7 +183,8 @@ func (s *Server) driverOptions() engine.Options {
 	o := engine.Options{
 		Path: c.Path, PingInterval: c.PingInterval, PingTimeout: c.PingTimeout,
 		ConnectTimeout: c.ConnectTimeout, MaxPayload: c.MaxPayload, Transports: c.Transports,
-		Logger: s.log,
+		Logger:               s.log,
+		InvalidNamespaceData: map[string]any{"code": string(CodeInvalidNamespace)},
 	}
 	if c.CORS != nil {
 		o.CORS = &engine.CORS{Origins: c.CORS.Origins, Credentials: c.CORS.Credentials}

@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/socketfx/socketfx/internal/decode"
 	"github.com/socketfx/socketfx/internal/engine"
 	"github.com/socketfx/socketfx/pkg/session"
 )
@@ -32,6 +34,62 @@ type Handshake struct {
 	Secure, CrossDomain bool
 	// URL is the request URI of the first request.
 	URL string
+}
+
+// Token returns the client's bearer token: auth.token when it is a
+// non-empty string (socket.io-client's auth: {token}), else the token of an
+// "Authorization: Bearer …" header, else "".
+func (h Handshake) Token() string {
+	if t, ok := h.Auth["token"].(string); ok && t != "" {
+		return t
+	}
+	if a := h.Headers.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+		return strings.TrimSpace(a[7:])
+	}
+	return ""
+}
+
+// AuthAs decodes the socket's handshake auth payload into a T
+// (encoding/json rules) and validates it like a handler's input (validate
+// struct tags, a Validate method), so that connection middleware reads
+// typed fields instead of asserting on map values:
+//
+//	type Login struct {
+//		Name string `json:"name" validate:"required"`
+//	}
+//	login, err := socketservice.AuthAs[Login](s)
+//
+// A payload that does not fit is a VALIDATION_PAYLOAD_ERROR naming the
+// field ("auth: field \"name\": …"); returned from connection middleware,
+// it refuses the connection with that code.
+func AuthAs[T any](s *Socket) (T, error) {
+	var v T
+	if err := decode.Into(any(s.handshake.Auth), &v); err != nil {
+		var de *decode.Error
+		if errors.As(err, &de) && de.Field != "" {
+			return v, NewError(CodeValidation, fmt.Sprintf("auth: field %q: %s", de.Field, de.Problem)).
+				WithDetails(Detail{Field: de.Field, Rule: "type", Message: de.Problem})
+		}
+		if errors.As(err, &de) {
+			return v, NewError(CodeValidation, "auth: "+de.Problem)
+		}
+		return v, NewError(CodeValidation, "auth: "+err.Error())
+	}
+	var validate InputValidator
+	if s.srv != nil {
+		validate = s.srv.validate
+	}
+	if validate != nil {
+		if err := validate(v); err != nil {
+			return v, asValidation(err)
+		}
+	}
+	if val, ok := any(&v).(Validator); ok {
+		if err := val.Validate(); err != nil {
+			return v, asValidation(err)
+		}
+	}
+	return v, nil
 }
 
 // Socket is one client's connection to one namespace. Its methods are safe
