@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/socketfx/socketfx/cmd/socketfx-demo/internal/demo"
+	"github.com/socketfx/socketfx/pkg/adapter"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 )
@@ -22,6 +24,8 @@ func main() {
 	cfg.Addr = addr
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	// go-redis has one process-wide logger: its lines go to slog too.
+	redis.SetLogger(adapter.NewRedisLogger(log))
 	fx.New(
 		demo.App(cfg),
 		fx.Supply(log),

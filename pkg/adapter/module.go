@@ -1,6 +1,7 @@
 package adapter
 
 import (
+	"errors"
 	"log/slog"
 
 	"github.com/socketfx/socketfx/pkg/session"
@@ -16,7 +17,7 @@ type Params struct {
 	fx.In
 
 	Lifecycle fx.Lifecycle
-	Config    Config
+	Config    Config                `optional:"true"`
 	Client    redis.UniversalClient `optional:"true"`
 	Logger    *slog.Logger          `optional:"true"`
 }
@@ -28,6 +29,11 @@ func NewFx(p Params) (*Redis, error) {
 	opts := []Option{WithLogger(p.Logger)}
 	if p.Client != nil {
 		opts = append(opts, WithClient(p.Client))
+	}
+	if p.Config.URL == "" && p.Client == nil {
+		return nil, errors.New("adapter.Module has no Redis to join: supply one, e.g. " +
+			"fx.Supply(adapter.Config{URL: \"redis://127.0.0.1:6379\"}), or provide a redis.UniversalClient " +
+			"(without adapter.Module the server runs as a single node)")
 	}
 	r, err := New(p.Config, opts...)
 	if err != nil {
@@ -54,9 +60,16 @@ var Sessions = fx.Provide(func(r *Redis) session.Store { return redisstore.New(r
 //		fx.Supply(adapter.Config{URL: "redis://127.0.0.1:6379"}),
 //		…
 //	)
-var Module = fx.Module("socketfx.adapter",
+//
+// A missing Config fails the app's start with a message saying what to
+// supply: a node that silently ran alone would split the cluster.
+var Module = fx.Module("adapter",
 	fx.Provide(
 		NewFx,
 		func(r *Redis) socketservice.Cluster { return r },
 	),
+	// Built even when nothing asks for it, so that a missing Config is an
+	// error rather than a node that runs alone (socketservice takes its
+	// Cluster as optional).
+	fx.Invoke(func(*Redis) {}),
 )

@@ -27,13 +27,22 @@ type TB interface {
 
 // NewServer starts an fx app made of socketservice.Module, a Config
 // listening on 127.0.0.1:0, and options (your services, fakes, fx.Decorate
-// of the Config…). It fails the test if the app does not start, and stops
-// the app in the test's cleanup. Works with *testing.T and GinkgoT().
+// of the Config…). When the options supply a socketservice.Config of their
+// own (your app's module, say), that one is used, its Addr replaced with
+// 127.0.0.1:0. It fails the test if the app does not start, and stops the
+// app in the test's cleanup. Works with *testing.T and GinkgoT().
 func NewServer(tb TB, options ...fx.Option) *Server {
 	s := &Server{}
+	config := fx.Supply(socketservice.Config{Addr: "127.0.0.1:0"})
+	if suppliesConfig(options) {
+		config = fx.Decorate(func(c socketservice.Config) socketservice.Config {
+			c.Addr = "127.0.0.1:0"
+			return c
+		})
+	}
 	s.app = fxtest.New(tb,
 		socketservice.Module,
-		fx.Supply(socketservice.Config{Addr: "127.0.0.1:0"}),
+		config,
 		fx.Options(options...),
 		fx.Populate(&s.Socket),
 		fx.NopLogger,
@@ -42,6 +51,13 @@ func NewServer(tb TB, options ...fx.Option) *Server {
 	s.URL = "http://" + s.Socket.Addr()
 	tb.Cleanup(s.Close)
 	return s
+}
+
+// suppliesConfig reports whether options provide a socketservice.Config:
+// the graph is valid with options alone and a Config is asked for.
+func suppliesConfig(options []fx.Option) bool {
+	probe := fx.Options(socketservice.Module, fx.Options(options...), fx.Invoke(func(socketservice.Config) {}), fx.NopLogger)
+	return fx.ValidateApp(probe) == nil
 }
 
 // Connect connects a test client to namespace on this server.

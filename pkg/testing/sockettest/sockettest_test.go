@@ -341,3 +341,19 @@ var _ = Describe("the long-polling transport", func() {
 		Eventually(again).Should(sockettest.ReceiveEvent("tick", 2.0))
 	})
 })
+
+var _ = Describe("NewServer with the app's own Config", func() {
+	It("uses it, listening on a free loopback port", func() {
+		// An app module that supplies its Config, as main would.
+		app := fx.Options(
+			fx.Supply(socketservice.Config{Addr: ":3000", Path: "/rt"}),
+			socketservice.AsService(func() room { return room{} }),
+		)
+		srv := sockettest.NewServer(GinkgoT(), app)
+		Expect(srv.Socket.Addr()).To(HavePrefix("127.0.0.1:"))
+		c, err := srv.Connect(context.Background(), "/room", sockettest.WithPath("/rt"))
+		Expect(err).NotTo(HaveOccurred())
+		defer c.Close()
+		Expect(c.EmitWithAck(context.Background(), "say", "hi")).To(sockettest.HaveAckOK("hi"))
+	})
+})
