@@ -117,6 +117,8 @@ var _ = Describe("a cluster of socketfx nodes", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(blue).To(HaveLen(1))
 		Expect(blue[0].ID).To(Equal(b.ID()))
+		Expect(c.Node(2).Socket.Of("/room").ClusterCount(ctx)).To(Equal(2))
+		Expect(c.Node(2).Socket.Count()).To(BeZero())
 	})
 
 	It("makes sockets on other nodes join and leave rooms, and disconnects them", func() {

@@ -67,7 +67,7 @@ func New(p Params) (*Server, error) {
 //	)
 var Module = fx.Module("socketservice",
 	fx.Provide(New),
-	fx.Invoke(func(*Server) {}),
+	fx.Invoke(serveApp),
 )
 
 var serviceType = reflect.TypeFor[Service]()

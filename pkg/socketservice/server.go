@@ -45,6 +45,8 @@ type Server struct {
 	static   map[string]*serviceDef
 	patterns []*serviceDef
 	httpSrv  *http.Server
+	root     http.Handler // AsHTTPHandler
+	routes   []HTTPRoute  // AsHTTPRoute, WithHTTPRoutes
 	addr     string
 	served   chan struct{}
 
@@ -149,6 +151,17 @@ func (s *Server) start(ctx context.Context) error {
 	if err := s.checkRecovery(); err != nil {
 		return err
 	}
+	if s.cfg.Addr == "" && (s.root != nil || len(s.routes) > 0) {
+		return errors.New("socketservice: HTTP routes are served on the server's own listener, and Config.Addr is empty: " +
+			"set it, or serve your routes and Server.Handler() on your own http.Server")
+	}
+	var handler http.Handler
+	if s.cfg.Addr != "" {
+		var err error
+		if handler, err = s.httpHandler(); err != nil {
+			return err
+		}
+	}
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	s.driver = engine.NewDriver(s.driverOptions(), (*serverEvents)(s))
 	s.driver.Start()
@@ -165,7 +178,7 @@ func (s *Server) start(ctx context.Context) error {
 			return fmt.Errorf("socketservice: listen on %s: %w", s.cfg.Addr, err)
 		}
 		s.addr = ln.Addr().String()
-		s.httpSrv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		s.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 		s.served = make(chan struct{})
 		go func() {
 			defer close(s.served)

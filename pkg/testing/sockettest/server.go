@@ -1,7 +1,13 @@
 package sockettest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
 
 	"github.com/socketfx/socketfx/pkg/socketservice"
 	"go.uber.org/fx"
@@ -16,6 +22,8 @@ type Server struct {
 	// Socket is the running *socketservice.Server, for namespace handles.
 	Socket *socketservice.Server
 	app    *fxtest.App
+	tb     TB
+	client *http.Client // Request's, its idle connections closed by Close
 }
 
 // TB is what NewServer needs of a test: *testing.T, *testing.B and
@@ -32,7 +40,7 @@ type TB interface {
 // 127.0.0.1:0. It fails the test if the app does not start, and stops the
 // app in the test's cleanup. Works with *testing.T and GinkgoT().
 func NewServer(tb TB, options ...fx.Option) *Server {
-	s := &Server{}
+	s := &Server{tb: tb, client: &http.Client{Transport: &http.Transport{}}}
 	config := fx.Supply(socketservice.Config{Addr: "127.0.0.1:0"})
 	if suppliesConfig(options) {
 		config = fx.Decorate(func(c socketservice.Config) socketservice.Config {
@@ -60,6 +68,45 @@ func suppliesConfig(options []fx.Option) bool {
 	return fx.ValidateApp(probe) == nil
 }
 
+// Request sends an HTTP request to the app's own routes on this server
+// (socketservice.AsHTTPRoute, AsHTTPHandler), path being e.g.
+// "/api/notify". A string or []byte body is sent as it is; any other
+// non-nil body as JSON, with Content-Type application/json. The response
+// body is closed when the test ends; Gomega's HaveHTTPStatus and
+// HaveHTTPBody read it:
+//
+//	Expect(srv.Request(ctx, "POST", "/announce", Announcement{Room: "go"})).To(HaveHTTPStatus(http.StatusAccepted))
+func (s *Server) Request(ctx context.Context, method, path string, body any) (*http.Response, error) {
+	var r io.Reader
+	contentType := ""
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			return nil, fmt.Errorf("sockettest: request body: %w", err)
+		}
+		r, contentType = bytes.NewReader(j), "application/json"
+	}
+	req, err := http.NewRequestWithContext(ctx, method, s.URL+path, r)
+	if err != nil {
+		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := s.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	s.tb.Cleanup(func() { _ = res.Body.Close() })
+	return res, nil
+}
+
 // Connect connects a test client to namespace on this server.
 func (s *Server) Connect(ctx context.Context, namespace string, opts ...Option) (*Client, error) {
 	return Connect(ctx, s.URL, namespace, opts...)
@@ -67,6 +114,7 @@ func (s *Server) Connect(ctx context.Context, namespace string, opts ...Option) 
 
 // Close stops the app; calling it more than once is harmless.
 func (s *Server) Close() {
+	s.client.CloseIdleConnections()
 	if s.app != nil {
 		s.app.RequireStop()
 		s.app = nil

@@ -14,6 +14,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/socketfx/socketfx/cmd/socketfx-demo/internal/demo"
+	"github.com/socketfx/socketfx/pkg/socketservice"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 	"go.uber.org/goleak"
@@ -69,7 +70,7 @@ var _ = Describe("the demo in headless Chromium", func() {
 			mu     sync.Mutex
 			result map[string]any
 		)
-		var h *demo.HTTPServer
+		var h *socketservice.Server
 		app := fxtest.New(GinkgoT(),
 			demo.Module,
 			fx.Supply(demo.Config{Addr: "127.0.0.1:0"}, slog.New(slog.NewTextHandler(GinkgoWriter, nil))),
@@ -99,7 +100,7 @@ var _ = Describe("the demo in headless Chromium", func() {
 			"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 			"--disable-background-networking", "--disable-component-update", "--disable-sync",
 			"--disable-dev-shm-usage", "--user-data-dir="+profile, "--remote-debugging-port=0",
-			h.URL()+"/__test.html")
+			demo.URL(h)+"/__test.html")
 		cmd.Stdout, cmd.Stderr = GinkgoWriter, GinkgoWriter
 		cmd.Env = append(os.Environ(), "HOME="+profile)
 		Expect(cmd.Start()).To(Succeed())

@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/socketfx/socketfx/cmd/socketfx-demo/internal/demo"
+	"github.com/socketfx/socketfx/pkg/socketservice"
 	"github.com/socketfx/socketfx/pkg/testing/redistest"
 	"github.com/socketfx/socketfx/pkg/testing/sockettest"
 	"go.uber.org/fx"
@@ -23,7 +24,7 @@ var _ = Describe("the demo as a cluster (--redis)", func() {
 		r := redistest.Start(GinkgoT())
 		var bases []string
 		for i := 0; i < 2; i++ {
-			var h *demo.HTTPServer
+			var h *socketservice.Server
 			app := fxtest.New(GinkgoT(),
 				demo.App(demo.Config{Addr: "127.0.0.1:0", Redis: r.URL(), Secret: "shared-by-the-cluster"}),
 				fx.Supply(slog.New(slog.NewTextHandler(GinkgoWriter, nil))),
@@ -32,7 +33,7 @@ var _ = Describe("the demo as a cluster (--redis)", func() {
 			)
 			app.RequireStart()
 			DeferCleanup(app.RequireStop)
-			bases = append(bases, h.URL())
+			bases = append(bases, demo.URL(h))
 		}
 		health := func(base string) map[string]string {
 			res, err := http.Get(base + "/healthz")

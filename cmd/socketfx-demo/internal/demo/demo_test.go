@@ -15,6 +15,7 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/socketfx/socketfx/cmd/socketfx-demo/internal/demo"
 	"github.com/socketfx/socketfx/internal/nodeclient"
+	"github.com/socketfx/socketfx/pkg/socketservice"
 	"github.com/socketfx/socketfx/pkg/testing/sockettest"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
@@ -32,7 +33,7 @@ var _ = Describe("the demo app", func() {
 	BeforeEach(func() {
 		before := []goleak.Option{goleak.IgnoreCurrent()}
 		DeferCleanup(func() { Eventually(func() error { return goleak.Find(before...) }).Should(Succeed()) })
-		var h *demo.HTTPServer
+		var h *socketservice.Server
 		app := fxtest.New(GinkgoT(),
 			demo.Module,
 			fx.Supply(demo.Config{Addr: "127.0.0.1:0"}, slog.New(slog.NewTextHandler(GinkgoWriter, nil))),
@@ -41,7 +42,7 @@ var _ = Describe("the demo app", func() {
 		)
 		app.RequireStart()
 		DeferCleanup(app.RequireStop)
-		base = h.URL()
+		base = demo.URL(h)
 	})
 
 	get := func(path string) (int, string, string) {

@@ -1,11 +1,9 @@
 package demo
 
 import (
-	"context"
 	"crypto/rand"
 	"embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -161,62 +159,31 @@ func NewMux(p MuxParams) *http.ServeMux {
 	return mux
 }
 
-// HTTPServer is the demo's HTTP listener.
-type HTTPServer struct {
-	srv  *http.Server
-	addr string
-	done chan struct{}
-	log  *slog.Logger
-}
-
-// Addr returns the bound address once started.
-func (h *HTTPServer) Addr() string { return h.addr }
-
-// URL returns the base URL of the running server.
-func (h *HTTPServer) URL() string {
-	host, port, _ := net.SplitHostPort(h.addr)
+// URL returns the base URL of the running demo (its socket server's
+// listener, which serves the whole mux).
+func URL(srv *socketservice.Server) string {
+	host, port, _ := net.SplitHostPort(srv.Addr())
 	if host == "" || host == "::" || host == "0.0.0.0" {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// NewHTTPServer listens on cfg.Addr when the app starts and shuts down
-// gracefully when it stops.
-func NewHTTPServer(lc fx.Lifecycle, cfg Config, mux *http.ServeMux, sock *socketservice.Server, log *slog.Logger) *HTTPServer {
-	h := &HTTPServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, log: log}
-	lc.Append(fx.Hook{
-		OnStart: func(ctx context.Context) error {
-			ln, err := net.Listen("tcp", cfg.Addr)
-			if err != nil {
-				return fmt.Errorf("demo: listen on %s: %w", cfg.Addr, err)
-			}
-			h.addr = ln.Addr().String()
-			h.done = make(chan struct{})
-			go func() {
-				defer close(h.done)
-				if err := h.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-					h.log.Error("demo: http server failed", "error", err)
-				}
-			}()
-			h.log.Info("demo: listening", "url", h.URL())
-			return nil
-		},
-		OnStop: func(ctx context.Context) error {
-			// Stop the socket server first (it ends long polls and
-			// disconnects clients), so that Shutdown finds idle requests.
-			stopErr := sock.Stop(ctx)
-			// A request may still hold Shutdown: bound it, then close.
-			sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-			defer cancel()
-			if err := h.srv.Shutdown(sctx); err != nil {
-				_ = h.srv.Close()
-			}
-			<-h.done
-			return stopErr
-		},
-	})
-	return h
+// socketConfig is the demo's socket server configuration: it listens on
+// cfg.Addr and serves the demo's mux there (see Module).
+func socketConfig(cfg Config) socketservice.Config {
+	return socketservice.Config{
+		Addr: cfg.Addr,
+		CORS: &socketservice.CORSConfig{Origins: []string{"*"}},
+		// A dropped connection keeps its session, rooms and missed messages
+		// for two minutes.
+		Recovery: &socketservice.RecoveryConfig{MaxDisconnectionDuration: 2 * time.Minute},
+	}
+}
+
+// announce logs the demo's URL once it listens.
+func announce(lc fx.Lifecycle, srv *socketservice.Server, log *slog.Logger) {
+	lc.Append(fx.StartHook(func() { log.Info("demo: listening", "url", URL(srv)) }))
 }
 
 // Cluster joins the demo to a cluster through the Redis at url; sessions
@@ -237,15 +204,13 @@ func App(cfg Config) fx.Option {
 // Module is the whole demo app but its Config and logger.
 var Module = fx.Module("demo",
 	socketservice.Module,
-	fx.Supply(socketservice.Config{
-		CORS: &socketservice.CORSConfig{Origins: []string{"*"}},
-		// A dropped connection keeps its session, rooms and missed messages
-		// for two minutes.
-		Recovery: &socketservice.RecoveryConfig{MaxDisconnectionDuration: 2 * time.Minute},
-	}),
+	fx.Provide(socketConfig),
 	socketservice.AsService(NewChat),
 	socketservice.AsService(NewTenants),
 	socketservice.AsService(NewTenantRoutes),
-	fx.Provide(KeysFromConfig, NewNotifier, NewMux, NewHTTPServer),
-	fx.Invoke(func(*HTTPServer) {}),
+	fx.Provide(KeysFromConfig, NewNotifier, NewMux),
+	// The socket server's own listener serves the whole mux: no listener
+	// or lifecycle code here.
+	socketservice.AsHTTPHandler(func(m *http.ServeMux) http.Handler { return m }),
+	fx.Invoke(announce),
 )
