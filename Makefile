@@ -7,6 +7,9 @@ CLIENT  := $(INTEROP)/node_modules/socket.io-client
 CLIENT_FILES := socket.io.js socket.io.js.map socket.io.min.js socket.io.min.js.map \
 	socket.io.esm.min.js socket.io.esm.min.js.map socket.io.msgpack.min.js socket.io.msgpack.min.js.map
 TEST_FLAGS ?= -race -count=1 -timeout 20m
+# The router examples (chi, gin, echo) are a module of their own, so that
+# socketfx's go.mod does not carry those routers.
+ROUTERS := examples/routers
 
 .PHONY: all deps client run test vet lint bench load fuzz clean
 
@@ -33,6 +36,7 @@ run: client
 
 vet: client
 	$(GO) vet ./...
+	cd $(ROUTERS) && $(GO) vet ./...
 
 # Linters, pinned; installed into .bin/ under their versions.
 STATICCHECK_VERSION := v0.6.1
@@ -56,11 +60,13 @@ $(GOLANGCI):
 lint: client $(STATICCHECK) $(GOLANGCI)
 	$(STATICCHECK) ./...
 	$(GOLANGCI) run ./...
+	cd $(ROUTERS) && $(STATICCHECK) ./... && $(GOLANGCI) run ./...
 
 FUZZTIME ?= 10s
 
 test: vet
 	$(GO) test $(TEST_FLAGS) ./...
+	cd $(ROUTERS) && $(GO) test $(TEST_FLAGS) ./...
 	$(GO) test -run '^$$' -fuzz FuzzTypedArgs -fuzztime $(FUZZTIME) ./pkg/socketservice/
 
 fuzz: client

@@ -35,21 +35,27 @@ type TB interface {
 
 // NewServer starts an fx app made of socketservice.Module, a Config
 // listening on 127.0.0.1:0, and options (your services, fakes, fx.Decorate
-// of the Config…). When the options supply a socketservice.Config of their
-// own (your app's module, say), that one is used, its Addr replaced with
-// 127.0.0.1:0. It fails the test if the app does not start, and stops the
+// of the Config…). The options may also be your whole app, with its own
+// socketservice.Module and Config: those are used, the Config's Addr
+// replaced with 127.0.0.1:0. It fails the test if the app does not start, and stops the
 // app in the test's cleanup. Works with *testing.T and GinkgoT().
 func NewServer(tb TB, options ...fx.Option) *Server {
 	s := &Server{tb: tb, client: &http.Client{Transport: &http.Transport{}}}
+	// The options may be a whole app: its own socketservice.Module and
+	// Config (main's fx options), which are then used as they are.
+	base := []fx.Option{socketservice.Module}
+	if valid(options, fx.Invoke(func(*socketservice.Server) {})) {
+		base = nil
+	}
 	config := fx.Supply(socketservice.Config{Addr: "127.0.0.1:0"})
-	if suppliesConfig(options) {
+	if valid(append(base, options...), fx.Invoke(func(socketservice.Config) {})) {
 		config = fx.Decorate(func(c socketservice.Config) socketservice.Config {
 			c.Addr = "127.0.0.1:0"
 			return c
 		})
 	}
 	s.app = fxtest.New(tb,
-		socketservice.Module,
+		fx.Options(base...),
 		config,
 		fx.Options(options...),
 		fx.Populate(&s.Socket),
@@ -61,11 +67,10 @@ func NewServer(tb TB, options ...fx.Option) *Server {
 	return s
 }
 
-// suppliesConfig reports whether options provide a socketservice.Config:
-// the graph is valid with options alone and a Config is asked for.
-func suppliesConfig(options []fx.Option) bool {
-	probe := fx.Options(socketservice.Module, fx.Options(options...), fx.Invoke(func(socketservice.Config) {}), fx.NopLogger)
-	return fx.ValidateApp(probe) == nil
+// valid reports whether the options, with check, make a valid fx graph
+// (nothing is constructed).
+func valid(options []fx.Option, check fx.Option) bool {
+	return fx.ValidateApp(fx.Options(options...), check, fx.NopLogger) == nil
 }
 
 // Request sends an HTTP request to the app's own routes on this server
