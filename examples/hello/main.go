@@ -8,7 +8,7 @@ import (
 )
 
 type Greeting struct {
-	Name string `json:"name"`
+	Name string `json:"name" validate:"required"`
 }
 
 type Greeter struct{}
@@ -19,9 +19,6 @@ func (g *Greeter) Register(r *socketservice.Router) {
 }
 
 func (g *Greeter) hello(ctx context.Context, in Greeting) (string, error) {
-	if in.Name == "" {
-		return "", socketservice.NewError(socketservice.CodeValidation, "name is required")
-	}
 	return "hello, " + in.Name, nil
 }
 

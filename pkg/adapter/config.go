@@ -59,24 +59,28 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Option configures New.
-type Option func(*Redis)
+// Option configures New: WithClient, WithLogger.
+type Option interface{ applyRedis(*Redis) }
+
+type optionFunc func(*Redis)
+
+func (f optionFunc) applyRedis(r *Redis) { f(r) }
 
 // WithClient uses a go-redis client the application already has (a
 // *redis.Client, *redis.ClusterClient or any redis.UniversalClient). The
 // adapter does not close it. Subscriptions use a dedicated connection of
 // the client.
 func WithClient(c redis.UniversalClient) Option {
-	return func(r *Redis) { r.client, r.ownClient = c, false }
+	return optionFunc(func(r *Redis) { r.client, r.ownClient = c, false })
 }
 
 // WithLogger sets the logger; default slog.Default().
 func WithLogger(l *slog.Logger) Option {
-	return func(r *Redis) {
+	return optionFunc(func(r *Redis) {
 		if l != nil {
 			r.log = l
 		}
-	}
+	})
 }
 
 // Errors of cross-node operations.

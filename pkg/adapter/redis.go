@@ -74,7 +74,7 @@ type outMsg struct {
 func New(cfg Config, opts ...Option) (*Redis, error) {
 	r := &Redis{cfg: cfg.withDefaults(), log: slog.Default(), ownClient: true}
 	for _, o := range opts {
-		o(r)
+		o.applyRedis(r)
 	}
 	if r.client == nil {
 		if cfg.URL == "" {

@@ -11,7 +11,7 @@ import (
 // Cluster joins servers on several nodes so that they act as one:
 // broadcasts, acks, FetchSockets, room changes, disconnects and server
 // events reach sockets on every node. pkg/adapter provides one on Redis;
-// provide it with fx (adapter.Module) or pass WithCluster to NewServer.
+// provide it with fx (adapter.Module) or pass WithCluster to New.
 //
 // The interface is small on purpose: a Cluster hands the server an engine
 // adapter for each namespace and says whether a socket can recover its

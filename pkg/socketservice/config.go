@@ -40,9 +40,11 @@ type Config struct {
 	// UnknownEvents says what happens to an event no handler serves.
 	// Default ReportUnknownEvents.
 	UnknownEvents UnknownEventPolicy
-	// ShutdownTimeout bounds each stage of a graceful stop (draining
-	// handlers, closing connections) when the stop context has no earlier
-	// deadline. Default 10s.
+	// ShutdownTimeout bounds a graceful stop as a whole (draining
+	// handlers, flushing their acks, closing connections, running
+	// disconnect hooks, closing the listener): one deadline for every
+	// stage, or the stop context's when it is earlier. What is still
+	// running then is abandoned and its context cancelled. Default 10s.
 	ShutdownTimeout time.Duration
 }
 

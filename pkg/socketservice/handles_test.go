@@ -148,7 +148,7 @@ var _ = Describe("namespace handles", func() {
 var _ = Describe("lifecycle", func() {
 	It("returns ErrNotRunning before start and after stop, never panics", func() {
 		leakCheck()
-		s, err := socketservice.NewServer(socketservice.Config{Addr: "127.0.0.1:0"}, socketservice.WithServices(newEcho()))
+		s, err := socketservice.New(socketservice.Config{Addr: "127.0.0.1:0"}, socketservice.WithServices(newEcho()))
 		Expect(err).NotTo(HaveOccurred())
 		ns := s.Of("/echo")
 		Expect(ns.Emit("x")).To(MatchError(socketservice.ErrNotRunning))
@@ -170,7 +170,7 @@ var _ = Describe("lifecycle", func() {
 
 	It("mounts on an ordinary mux beside HTTP routes", func() {
 		leakCheck()
-		s, err := socketservice.NewServer(socketservice.Config{}, socketservice.WithServices(newEcho()))
+		s, err := socketservice.New(socketservice.Config{}, socketservice.WithServices(newEcho()))
 		Expect(err).NotTo(HaveOccurred())
 		mux := http.NewServeMux()
 		mux.Handle("/socket.io/", s.Handler())
@@ -193,7 +193,7 @@ var _ = Describe("lifecycle", func() {
 	It("drains running handlers before disconnecting clients on stop", func() {
 		leakCheck()
 		svc := newEcho()
-		s, err := socketservice.NewServer(socketservice.Config{Addr: "127.0.0.1:0"}, socketservice.WithServices(svc))
+		s, err := socketservice.New(socketservice.Config{Addr: "127.0.0.1:0"}, socketservice.WithServices(svc))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(s.Start(ctxT())).To(Succeed())
 		c, err := sockettest.Connect(ctxT(), "http://"+s.Addr(), "/echo")
@@ -231,7 +231,7 @@ var _ = Describe("lifecycle", func() {
 				return 0, ctx.Err()
 			}))
 		})
-		s, err := socketservice.NewServer(socketservice.Config{Addr: "127.0.0.1:0", ShutdownTimeout: 200 * time.Millisecond}, socketservice.WithServices(svc))
+		s, err := socketservice.New(socketservice.Config{Addr: "127.0.0.1:0", ShutdownTimeout: 200 * time.Millisecond}, socketservice.WithServices(svc))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(s.Start(ctxT())).To(Succeed())
 		c, err := sockettest.Connect(ctxT(), "http://"+s.Addr(), "/stuck")

@@ -85,7 +85,7 @@ type httpParams struct {
 func serveApp(p httpParams) error { return p.Server.setHTTP(p.Root, p.Routes) }
 
 // WithHTTPRoutes serves routes on the server's own listener beside
-// Socket.IO (see HTTPRoute); for NewServer without fx.
+// Socket.IO (see HTTPRoute); for New without fx.
 func WithHTTPRoutes(routes ...HTTPRoute) ServerOption {
 	return serverOptionFunc(func(s *Server) { s.routes = append(s.routes, routes...) })
 }

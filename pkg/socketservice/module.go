@@ -46,10 +46,10 @@ type Params struct {
 	Store      session.Store           `optional:"true"`
 }
 
-// New builds the Server for fx and ties it to the app's lifecycle: it
+// NewFx builds the Server for fx (Module provides it) and ties it to the app's lifecycle: it
 // starts on fx start and stops gracefully on fx stop.
-func New(p Params) (*Server, error) {
-	s, err := NewServer(p.Config, WithLogger(p.Logger), WithServices(p.Services...), WithGlobalMiddleware(p.Middleware...), WithGlobalAfterHooks(p.After...), WithGlobalConnectMiddleware(p.ConnectMW...), WithInputValidator(p.Validator), WithAllowRequest(p.Allow), WithCluster(p.Cluster), WithSessionStore(p.Store))
+func NewFx(p Params) (*Server, error) {
+	s, err := New(p.Config, WithLogger(p.Logger), WithServices(p.Services...), WithGlobalMiddleware(p.Middleware...), WithGlobalAfterHooks(p.After...), WithGlobalConnectMiddleware(p.ConnectMW...), WithInputValidator(p.Validator), WithAllowRequest(p.Allow), WithCluster(p.Cluster), WithSessionStore(p.Store))
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func New(p Params) (*Server, error) {
 //		socketservice.AsService(NewChat),
 //	)
 var Module = fx.Module("socketservice",
-	fx.Provide(New),
+	fx.Provide(NewFx),
 	fx.Invoke(serveApp),
 )
 

@@ -28,7 +28,7 @@ var _ = Describe("review defects", func() {
 	It("runs an init hook that uses its namespace handle without deadlocking Start", func() {
 		leakCheck()
 		a := &announcer{emitted: make(chan error, 1)}
-		srv, err := socketservice.NewServer(socketservice.Config{Addr: "127.0.0.1:0"}, socketservice.WithServices(a))
+		srv, err := socketservice.New(socketservice.Config{Addr: "127.0.0.1:0"}, socketservice.WithServices(a))
 		Expect(err).NotTo(HaveOccurred())
 		started := make(chan error, 1)
 		go func() { started <- srv.Start(context.Background()) }()

@@ -25,7 +25,7 @@ const (
 
 // Server is the Socket.IO server: it binds services to namespaces, runs
 // their handlers, and gives out Namespace handles. Build it with the fx
-// Module, or with NewServer and Start/Stop. All methods are safe for
+// Module, or with New and Start/Stop. All methods are safe for
 // concurrent use.
 type Server struct {
 	cfg           Config
@@ -58,7 +58,7 @@ type Server struct {
 	cancel    context.CancelFunc
 }
 
-// ServerOption configures a Server built with NewServer.
+// ServerOption configures a Server built with New.
 type ServerOption interface{ applyServer(*Server) }
 
 type serverOptionFunc func(*Server)
@@ -108,9 +108,9 @@ func WithGlobalConnectMiddleware(mw ...ConnectMiddleware) ServerOption {
 	return serverOptionFunc(func(s *Server) { s.globalConnect = append(s.globalConnect, mw...) })
 }
 
-// NewServer returns a server that is not started yet. The fx Module calls it
-// for you.
-func NewServer(cfg Config, opts ...ServerOption) (*Server, error) {
+// New returns a server that is not started yet, for use without fx (call
+// Start and Stop). Under fx, Module builds it with NewFx.
+func New(cfg Config, opts ...ServerOption) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -17,7 +17,7 @@ import (
 // NewTestContext returns the context of an event handled on sock; the
 // handles the handler takes (Socket.Broadcast, Socket.To…) go to bc.
 func NewTestContext(parent context.Context, sock engine.Socket, bc engine.Broadcaster, event string, validate InputValidator) context.Context {
-	srv, _ := NewServer(Config{}, WithInputValidator(validate))
+	srv, _ := New(Config{}, WithInputValidator(validate))
 	nsp := sock.Namespace()
 	w := &Socket{
 		wire: sock, srv: srv, bc: bc, nsp: nsp,

@@ -57,7 +57,7 @@ func (echo) Register(r *socketservice.Router) {
 
 // StartSocketfx starts a socketfx echo server on 127.0.0.1.
 func StartSocketfx() (*Server, error) {
-	srv, err := socketservice.NewServer(socketservice.Config{Addr: "127.0.0.1:0"}, socketservice.WithServices(echo{}))
+	srv, err := socketservice.New(socketservice.Config{Addr: "127.0.0.1:0"}, socketservice.WithServices(echo{}))
 	if err != nil {
 		return nil, err
 	}

@@ -18,17 +18,21 @@ type Store struct {
 	deadlines string
 }
 
-// Option configures New.
-type Option func(*Store)
+// Option configures New: WithPrefix.
+type Option interface{ applyStore(*Store) }
+
+type optionFunc func(*Store)
+
+func (f optionFunc) applyStore(s *Store) { f(s) }
 
 // WithPrefix sets the prefix of the store's keys (default "socketfx:session").
-func WithPrefix(p string) Option { return func(s *Store) { s.prefix = p } }
+func WithPrefix(p string) Option { return optionFunc(func(s *Store) { s.prefix = p }) }
 
 // New returns a store on client (which the store does not close).
 func New(client redis.UniversalClient, opts ...Option) *Store {
 	s := &Store{client: client, prefix: "socketfx:session"}
 	for _, o := range opts {
-		o(s)
+		o.applyStore(s)
 	}
 	s.deadlines = s.prefix + ":deadlines"
 	return s
