@@ -20,7 +20,7 @@ func BenchmarkChain(b *testing.B) {
 				mw[i] = noop
 			}
 			rt := &route{event: "e", handler: handler, router: &Router{}}
-			rt.build(mw, nil, nil)
+			rt.build(mw, nil, binding{})
 			ctx := context.Background()
 			msg := &Message{Event: "e", Args: []any{"x"}}
 			b.ReportAllocs()

@@ -52,7 +52,7 @@ func FuzzTypedArgs(f *testing.F) {
 	routes := make([]*route, len(handlers))
 	for i, h := range handlers {
 		routes[i] = &route{event: "e", handler: h, router: &Router{}}
-		routes[i].build(nil, nil, StructValidator())
+		routes[i].build(nil, nil, binding{validate: StructValidator(), tagsOnly: true})
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		var args []any

@@ -34,10 +34,27 @@ type HandlerFunc func(ctx context.Context, msg *Message) (any, error)
 // The server binds a typed handler to its input validator when it builds
 // the routes, so the same handler behaves the same under the test kit.
 type Handler interface {
-	bind(validate InputValidator) HandlerFunc
+	bind(b binding) HandlerFunc
 }
 
-func (h HandlerFunc) bind(InputValidator) HandlerFunc { return h }
+func (h HandlerFunc) bind(binding) HandlerFunc { return h }
+
+// binding is what a typed handler is bound to when the routes are built:
+// the server's input validator, and whether it only reads `validate` tags
+// (the default StructValidator), so that types without any are not handed
+// to it (no boxing, no reflection per event).
+type binding struct {
+	validate InputValidator
+	tagsOnly bool
+}
+
+// of returns the validator to run on arguments of type t, nil for none.
+func (b binding) of(t reflect.Type) InputValidator {
+	if b.validate == nil || b.tagsOnly && !hasValidateTags(t) {
+		return nil
+	}
+	return b.validate
+}
 
 // typed is a handler that decodes its arguments into Go types.
 type typed struct {
@@ -45,10 +62,10 @@ type typed struct {
 	// checks at start).
 	in  []reflect.Type
 	out reflect.Type
-	fn  func(validate InputValidator) HandlerFunc
+	fn  func(b binding) HandlerFunc
 }
 
-func (t *typed) bind(v InputValidator) HandlerFunc { return t.fn(v) }
+func (t *typed) bind(b binding) HandlerFunc { return t.fn(b) }
 
 // Middleware wraps a handler: code before the call to next runs before the
 // handler, code after it sees (and may replace) the handler's result and
@@ -96,7 +113,7 @@ func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
 // Typed0 builds a handler for an event that takes no arguments. A single
 // null or {} argument is accepted too, as JavaScript clients often send one.
 func Typed0[Out any](fn func(ctx context.Context) (Out, error)) Handler {
-	return &typed{out: typeOf[Out](), fn: func(InputValidator) HandlerFunc {
+	return &typed{out: typeOf[Out](), fn: func(binding) HandlerFunc {
 		return func(ctx context.Context, msg *Message) (any, error) {
 			if err := countZero(msg.Args); err != nil {
 				return nil, err
@@ -111,9 +128,10 @@ func Typed0[Out any](fn func(ctx context.Context) (Out, error)) Handler {
 // server's InputValidator and, if In implements Validator, by its Validate
 // method, before fn runs.
 func Typed[In, Out any](fn func(ctx context.Context, in In) (Out, error)) Handler {
-	return &typed{in: []reflect.Type{typeOf[In]()}, out: typeOf[Out](), fn: func(v InputValidator) HandlerFunc {
+	return &typed{in: []reflect.Type{typeOf[In]()}, out: typeOf[Out](), fn: func(b binding) HandlerFunc {
+		vIn := b.of(typeOf[In]())
 		return func(ctx context.Context, msg *Message) (any, error) {
-			in, err := arg[In](v, msg.Args, 0, 1)
+			in, err := arg[In](vIn, msg.Args, 0, 1)
 			if err != nil {
 				return nil, err
 			}
@@ -125,13 +143,15 @@ func Typed[In, Out any](fn func(ctx context.Context, in In) (Out, error)) Handle
 // Typed2 builds a handler from a function of two positional arguments, as in
 // socket.emit("event", a, b).
 func Typed2[A, B, Out any](fn func(ctx context.Context, a A, b B) (Out, error)) Handler {
-	return &typed{in: []reflect.Type{typeOf[A](), typeOf[B]()}, out: typeOf[Out](), fn: func(v InputValidator) HandlerFunc {
+	return &typed{in: []reflect.Type{typeOf[A](), typeOf[B]()}, out: typeOf[Out](), fn: func(b binding) HandlerFunc {
+		vA := b.of(typeOf[A]())
+		vB := b.of(typeOf[B]())
 		return func(ctx context.Context, msg *Message) (any, error) {
-			a, err := arg[A](v, msg.Args, 0, 2)
+			a, err := arg[A](vA, msg.Args, 0, 2)
 			if err != nil {
 				return nil, err
 			}
-			b, err := arg[B](v, msg.Args, 1, 2)
+			b, err := arg[B](vB, msg.Args, 1, 2)
 			if err != nil {
 				return nil, err
 			}
@@ -142,17 +162,20 @@ func Typed2[A, B, Out any](fn func(ctx context.Context, a A, b B) (Out, error)) 
 
 // Typed3 builds a handler from a function of three positional arguments.
 func Typed3[A, B, C, Out any](fn func(ctx context.Context, a A, b B, c C) (Out, error)) Handler {
-	return &typed{in: []reflect.Type{typeOf[A](), typeOf[B](), typeOf[C]()}, out: typeOf[Out](), fn: func(v InputValidator) HandlerFunc {
+	return &typed{in: []reflect.Type{typeOf[A](), typeOf[B](), typeOf[C]()}, out: typeOf[Out](), fn: func(b binding) HandlerFunc {
+		vA := b.of(typeOf[A]())
+		vB := b.of(typeOf[B]())
+		vC := b.of(typeOf[C]())
 		return func(ctx context.Context, msg *Message) (any, error) {
-			a, err := arg[A](v, msg.Args, 0, 3)
+			a, err := arg[A](vA, msg.Args, 0, 3)
 			if err != nil {
 				return nil, err
 			}
-			b, err := arg[B](v, msg.Args, 1, 3)
+			b, err := arg[B](vB, msg.Args, 1, 3)
 			if err != nil {
 				return nil, err
 			}
-			c, err := arg[C](v, msg.Args, 2, 3)
+			c, err := arg[C](vC, msg.Args, 2, 3)
 			if err != nil {
 				return nil, err
 			}
@@ -164,7 +187,7 @@ func Typed3[A, B, C, Out any](fn func(ctx context.Context, a A, b B, c C) (Out, 
 // TypedSocket0 is Typed0 for a handler that also gets the socket whose
 // event it handles (NestJS's @ConnectedSocket()).
 func TypedSocket0[Out any](fn func(ctx context.Context, s *Socket) (Out, error)) Handler {
-	return &typed{out: typeOf[Out](), fn: func(InputValidator) HandlerFunc {
+	return &typed{out: typeOf[Out](), fn: func(binding) HandlerFunc {
 		return func(ctx context.Context, msg *Message) (any, error) {
 			s, err := socketOf(ctx)
 			if err != nil {
@@ -185,13 +208,14 @@ func TypedSocket0[Out any](fn func(ctx context.Context, s *Socket) (Out, error))
 //		return socketservice.NoReply{}, s.Join(in.Room)
 //	}))
 func TypedSocket[In, Out any](fn func(ctx context.Context, s *Socket, in In) (Out, error)) Handler {
-	return &typed{in: []reflect.Type{typeOf[In]()}, out: typeOf[Out](), fn: func(v InputValidator) HandlerFunc {
+	return &typed{in: []reflect.Type{typeOf[In]()}, out: typeOf[Out](), fn: func(b binding) HandlerFunc {
+		vIn := b.of(typeOf[In]())
 		return func(ctx context.Context, msg *Message) (any, error) {
 			s, err := socketOf(ctx)
 			if err != nil {
 				return nil, err
 			}
-			in, err := arg[In](v, msg.Args, 0, 1)
+			in, err := arg[In](vIn, msg.Args, 0, 1)
 			if err != nil {
 				return nil, err
 			}
@@ -202,17 +226,19 @@ func TypedSocket[In, Out any](fn func(ctx context.Context, s *Socket, in In) (Ou
 
 // TypedSocket2 is Typed2 for a handler that also gets the socket.
 func TypedSocket2[A, B, Out any](fn func(ctx context.Context, s *Socket, a A, b B) (Out, error)) Handler {
-	return &typed{in: []reflect.Type{typeOf[A](), typeOf[B]()}, out: typeOf[Out](), fn: func(v InputValidator) HandlerFunc {
+	return &typed{in: []reflect.Type{typeOf[A](), typeOf[B]()}, out: typeOf[Out](), fn: func(b binding) HandlerFunc {
+		vA := b.of(typeOf[A]())
+		vB := b.of(typeOf[B]())
 		return func(ctx context.Context, msg *Message) (any, error) {
 			s, err := socketOf(ctx)
 			if err != nil {
 				return nil, err
 			}
-			a, err := arg[A](v, msg.Args, 0, 2)
+			a, err := arg[A](vA, msg.Args, 0, 2)
 			if err != nil {
 				return nil, err
 			}
-			b, err := arg[B](v, msg.Args, 1, 2)
+			b, err := arg[B](vB, msg.Args, 1, 2)
 			if err != nil {
 				return nil, err
 			}

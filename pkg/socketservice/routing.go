@@ -38,7 +38,7 @@ func (s *Server) register() error {
 			s.static[def.name] = def
 		}
 		for _, rt := range def.routes {
-			rt.build(s.global, s.globalAfter, s.validate)
+			rt.build(s.global, s.globalAfter, s.binding())
 		}
 	}
 	return errors.Join(errs...)

@@ -34,6 +34,7 @@ type Server struct {
 	globalAfter   []AfterHook
 	globalConnect []ConnectMiddleware
 	validate      InputValidator
+	tagsOnly      bool // validate is the default StructValidator
 	allowRequest  AllowRequest
 	services      []Service
 	cluster       Cluster
@@ -97,7 +98,7 @@ func WithGlobalAfterHooks(h ...AfterHook) ServerOption {
 func WithInputValidator(v InputValidator) ServerOption {
 	return serverOptionFunc(func(s *Server) {
 		if v != nil {
-			s.validate = v
+			s.validate, s.tagsOnly = v, false
 		}
 	})
 }
@@ -114,12 +115,15 @@ func New(cfg Config, opts ...ServerOption) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg.withDefaults(), log: slog.Default(), store: session.NewMemoryStore(), validate: StructValidator()}
+	s := &Server{cfg: cfg.withDefaults(), log: slog.Default(), store: session.NewMemoryStore(), validate: StructValidator(), tagsOnly: true}
 	for _, o := range opts {
 		o.applyServer(s)
 	}
 	return s, nil
 }
+
+// binding is what typed handlers are bound to (see Handler).
+func (s *Server) binding() binding { return binding{validate: s.validate, tagsOnly: s.tagsOnly} }
 
 // Config returns the configuration in force, defaults filled in.
 func (s *Server) Config() Config { return s.cfg }

@@ -91,7 +91,7 @@ type route struct {
 // build resolves the route's options and middleware, outermost first:
 // global, then each router from the service down to the group, then the
 // handler's own; after hooks run the other way, the handler's first.
-func (rt *route) build(global []Middleware, globalAfter []AfterHook, validate InputValidator) {
+func (rt *route) build(global []Middleware, globalAfter []AfterHook, b binding) {
 	var routers []*Router
 	for r := rt.router; r != nil; r = r.parent {
 		routers = append(routers, r)
@@ -113,7 +113,7 @@ func (rt *route) build(global []Middleware, globalAfter []AfterHook, validate In
 	}
 	cfg.after = append(cfg.after, globalAfter...)
 	rt.config = cfg
-	rt.chain = chain(mw, rt.handler.bind(validate))
+	rt.chain = chain(mw, rt.handler.bind(b))
 }
 
 // chain wraps h in mw, the first being the outermost.

@@ -48,7 +48,7 @@ func ServeTest(ctx context.Context, svc Service, args []any) (any, error) {
 	if rt == nil {
 		return nil, Errorf(CodeNotFound, "unknown event %q", st.msg.Event)
 	}
-	rt.build(nil, nil, st.socket.srv.validate)
+	rt.build(nil, nil, st.socket.srv.binding())
 	norm, _ := decode.Normalize(args).([]any)
 	ev := &eventState{socket: st.socket, route: rt, msg: &Message{Event: st.msg.Event, Args: norm}}
 	ctx = context.WithValue(ctx, eventKey{}, ev)

@@ -89,3 +89,36 @@ func fieldMessage(fe validator.FieldError) string {
 	}
 	return f + " fails " + fe.Tag()
 }
+
+// hasValidateTags reports whether a value of type t can carry a `validate`
+// struct tag anywhere (in its fields, nested structs, or the elements of
+// its slices, arrays and maps): StructValidator has nothing to check
+// otherwise. Types that implement Validator are checked by their method
+// whatever this says.
+func hasValidateTags(t reflect.Type) bool { return tagged(t, map[reflect.Type]bool{}) }
+
+func tagged(t reflect.Type, seen map[reflect.Type]bool) bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Struct:
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if _, ok := f.Tag.Lookup("validate"); ok || tagged(f.Type, seen) {
+				return true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		return tagged(t.Elem(), seen)
+	case reflect.Map:
+		return tagged(t.Key(), seen) || tagged(t.Elem(), seen)
+	case reflect.Interface:
+		return true // what it holds is known only at run time
+	}
+	return false
+}

@@ -2,8 +2,7 @@ package sockettest
 
 import (
 	"context"
-	"fmt"
-	"sync/atomic"
+	"crypto/rand"
 
 	"github.com/socketfx/socketfx/pkg/socketservice"
 )
@@ -25,8 +24,6 @@ type EventContext struct {
 	ctx context.Context
 }
 
-var testIDs atomic.Int64
-
 // NewEventContext builds a test event. Options WithAuth, WithQuery and
 // WithHeader set its handshake.
 func NewEventContext(namespace, event string, opts ...Option) *EventContext {
@@ -37,7 +34,7 @@ func NewEventContext(namespace, event string, opts ...Option) *EventContext {
 	if namespace == "" || namespace[0] != '/' {
 		namespace = "/" + namespace
 	}
-	rec := newRecorder(fmt.Sprintf("test-%d", testIDs.Add(1)), namespace, o)
+	rec := newRecorder("test-"+rand.Text()[:12], namespace, o)
 	return &EventContext{rec: rec, ctx: socketservice.NewTestContext(context.Background(), rec, (*broadcaster)(rec), event, o.validate)}
 }
 
