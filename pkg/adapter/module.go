@@ -61,7 +61,8 @@ var Sessions = fx.Provide(func(r *Redis) session.Store { return redisstore.New(r
 //		…
 //	)
 //
-// A missing Config fails the app's start with a message saying what to
+// Without a Redis to join (neither Config.URL nor a redis.UniversalClient
+// in the graph) the app fails to start with a message saying what to
 // supply: a node that silently ran alone would split the cluster.
 var Module = fx.Module("adapter",
 	fx.Provide(

@@ -25,8 +25,10 @@ import (
 //
 // Every namespace gets its own channels. A broadcast is delivered to the
 // local sockets at once and published for the other nodes; a request that
-// needs answers (FetchSockets, ServerSideEmitWithAck, EmitWithAck) waits
-// for every node the heartbeats count, within Config.RequestTimeout.
+// needs answers (FetchSockets, ServerSideEmitWithAck) waits for every node
+// the heartbeats count, within Config.RequestTimeout; EmitWithAck waits for
+// the clients' acks within its own timeout (the context's deadline, or
+// socketservice.DefaultAckTimeout).
 //
 // While Redis is away, local clients and local broadcasts are served as
 // usual; cross-node operations fail at once with ErrUnavailable (broadcasts

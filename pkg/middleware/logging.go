@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -9,9 +10,10 @@ import (
 )
 
 // Logging logs one line per event with the namespace, socket id, event,
-// duration and outcome ("ok" or the error code), at Info for successes and
-// client errors and at Error for internal errors. Nil logs to the logger of
-// the event (LoggerFromContext).
+// duration and outcome ("ok", "no_ack" for socketservice.ErrNoAck, or the
+// error code), at Info for successes, client errors and ErrNoAck, and at
+// Error for internal errors. Nil logs to the logger of the event
+// (LoggerFromContext).
 func Logging(logger *slog.Logger) socketservice.Middleware {
 	return func(next socketservice.HandlerFunc) socketservice.HandlerFunc {
 		return func(ctx context.Context, m *socketservice.Message) (any, error) {
@@ -24,7 +26,10 @@ func Logging(logger *slog.Logger) socketservice.Middleware {
 				l = l.With("namespace", s.Namespace(), "socket", s.ID(), "event", m.Event)
 			}
 			outcome, level := "ok", slog.LevelInfo
-			if err != nil {
+			switch {
+			case errors.Is(err, socketservice.ErrNoAck):
+				outcome = "no_ack"
+			case err != nil:
 				outcome = string(socketservice.CodeOf(err))
 				if outcome == string(socketservice.CodeInternal) {
 					level = slog.LevelError

@@ -85,6 +85,7 @@ func (st stock) Register(r *socketservice.Router) {
 	r.Handle("timedpanic", panics, socketservice.WithMiddleware(middleware.Recover(func(ctx context.Context, recovered any) error {
 		return socketservice.Errorf("BROKEN", "through the timeout: %v", recovered)
 	}), middleware.Timeout(time.Second)))
+	r.Handle("silent", socketservice.Typed0(func(ctx context.Context) (string, error) { return "", socketservice.ErrNoAck }))
 	r.Handle("whoami", socketservice.Typed0(func(ctx context.Context) (map[string]any, error) {
 		id, _ := socketservice.IdentityFromContext(ctx)
 		return map[string]any{"sub": id.Subject, "name": id.Name, "roles": id.Roles}, nil
@@ -271,9 +272,11 @@ var _ = Describe("stock middleware", func() {
 			c := dial("ann", "user")
 			Expect(ack(c, "fast")).To(Succeed())
 			Expect(ack(c, "announce", map[string]any{"text": "x", "level": 1})).To(HaveOccurred())
+			Expect(c.Emit("silent")).To(Succeed())
 			Eventually(logs.String).Should(And(
 				MatchRegexp(`level=INFO msg="socket event" namespace=/stock socket=\S+ event=fast duration=\S+ outcome=ok`),
 				MatchRegexp(`event=announce duration=\S+ outcome=FORBIDDEN`),
+				MatchRegexp(`level=INFO msg="socket event" namespace=/stock socket=\S+ event=silent duration=\S+ outcome=no_ack`),
 			))
 		})
 	})

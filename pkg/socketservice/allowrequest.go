@@ -15,7 +15,8 @@ import (
 // A nil error lets the request through. Otherwise the client gets an HTTP
 // error and the request goes no further: an *Error answers with the status
 // of its code (UNAUTHORIZED 401, FORBIDDEN 403, RATE_LIMITED 429,
-// SERVICE_UNAVAILABLE 503, any other 400) and its message; RefuseRequest
+// SERVICE_UNAVAILABLE 503, INTERNAL_SERVER_ERROR 500, any other 400) and
+// its message; RefuseRequest
 // chooses the status; any other error answers 403 "Forbidden" and is
 // logged. The body is the engine's error shape with the code added:
 // {"code":4,"message":"…","data":{"code":"RATE_LIMITED"}}.

@@ -38,7 +38,8 @@ func WithCluster(c Cluster) ServerOption {
 // ServerEventHandler handles an event another node of the cluster sent
 // with Namespace.ServerSideEmit (Socket.IO's serverSideEmit). Its result is
 // the answer when the sender asked for one (ServerSideEmitWithAck); an
-// error is answered as {code, message}, like a client error.
+// error is answered as {"error": {code, message, …}}, the error object of a
+// client's error ack without its status.
 type ServerEventHandler func(ctx context.Context, args []any) (any, error)
 
 // OnServerEvent handles event when another node of the cluster sends it to

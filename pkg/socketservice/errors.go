@@ -101,8 +101,9 @@ func (e *Error) WithDetails(d ...Detail) *Error {
 }
 
 // WithData returns a copy of e carrying an extra value for the client, sent
-// as a key of the error object (code, message and details cannot be
-// overwritten this way).
+// as a key of the error object (code and message cannot be overwritten
+// this way; a "details" key gives way to the error's details when it has
+// any).
 func (e *Error) WithData(key string, value any) *Error {
 	c := *e
 	c.data = make(map[string]any, len(e.data)+1)

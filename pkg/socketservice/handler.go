@@ -13,7 +13,7 @@ import (
 // already decoded into the handler's input type, which then passes through
 // untouched).
 type Message struct {
-	// Event is the full event name, including any group prefix.
+	// Event is the full event name, including any Route prefix.
 	Event string
 	// Args are the event's arguments as decoded from the wire (map[string]any,
 	// []any, float64, string, bool, nil, or []byte for binary), without the

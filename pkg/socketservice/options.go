@@ -1,7 +1,10 @@
 package socketservice
 
 // HandlerOption configures one handler (Router.Handle), or every handler of
-// a router or route (Router.Defaults). Later options win.
+// a router or route (Router.Defaults). For WithRawResponse, WithEnvelope
+// and WithConcurrent the later option wins; WithMiddleware, WithAfter and
+// the emit options add up (a default's middleware is outside the
+// handler's own).
 type HandlerOption interface{ apply(*handlerConfig) }
 
 type handlerOptionFunc func(*handlerConfig)

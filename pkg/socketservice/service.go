@@ -57,7 +57,9 @@ func ConnectGuard(check ConnectHook) ConnectMiddleware {
 }
 
 // DisconnectHook runs once when a connected socket goes away, after the
-// socket's pending events have been handled. reason is Socket.IO's
+// socket's pending events have been handled (those of WithConcurrent
+// handlers have started, and may still run: their context is cancelled
+// once the hooks return). reason is Socket.IO's
 // ("client namespace disconnect", "transport close", "ping timeout",
 // "server namespace disconnect", "server shutting down", …).
 type DisconnectHook func(ctx context.Context, s *Socket, reason string)
@@ -233,7 +235,9 @@ func (r *Router) After(h ...AfterHook) {
 }
 
 // Defaults sets default handler options for every handler of this router
-// or group; options given to Handle come after them and win.
+// or group. Options given to Handle are applied after them: they win for
+// WithRawResponse, WithEnvelope and WithConcurrent, and add to the
+// defaults for WithMiddleware, WithAfter and the emit options.
 func (r *Router) Defaults(opts ...HandlerOption) {
 	r.options = append(r.options, opts...)
 }

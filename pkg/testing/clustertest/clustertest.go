@@ -152,7 +152,8 @@ func (c *Cluster) Spread(ctx context.Context, namespace string, k int, opts ...s
 	return out, nil
 }
 
-// Stop stops node i cleanly: the others stop counting it at once.
+// Stop stops the node cleanly: it says goodbye, so the others stop
+// counting it at once.
 func (n *Node) Stop() { n.Close() }
 
 // Crash stops the node the way a killed process goes: its Redis

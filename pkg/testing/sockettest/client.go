@@ -72,7 +72,8 @@ func WithQuery(q url.Values) Option {
 	})
 }
 
-// WithHeader sets HTTP headers of the websocket handshake.
+// WithHeader sets HTTP headers of the connection's requests (the websocket
+// handshake, or every polling request).
 func WithHeader(h http.Header) Option {
 	return optionFunc(func(o *options) {
 		o.header = h
@@ -99,15 +100,16 @@ func WithConnectTimeout(d time.Duration) Option {
 	return optionFunc(func(o *options) { o.client = append(o.client, sioclient.WithConnectTimeout(d)) })
 }
 
-// Client is a Socket.IO client connected to one namespace over websocket,
-// for tests. It records every event it receives, in order; Next reads them
+// Client is a Socket.IO client connected to one namespace over websocket
+// (or long-polling, WithTransport(Polling)), for tests. It records every event it receives, in order; Next reads them
 // one by one with a cursor. It is safe for concurrent use; Close stops its
 // goroutine.
 type Client struct {
 	c *sioclient.Client
 }
 
-// Connect opens a websocket connection to the server at baseURL (e.g.
+// Connect opens a connection (websocket unless WithTransport says
+// otherwise) to the server at baseURL (e.g.
 // "http://127.0.0.1:3000") and joins namespace, returning once the server
 // accepted (or refused, as *ConnectError) the connection.
 func Connect(ctx context.Context, baseURL, namespace string, opts ...Option) (*Client, error) {

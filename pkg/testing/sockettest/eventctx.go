@@ -61,8 +61,9 @@ func (e *EventContext) Call(h socketservice.Handler, args ...any) (any, error) {
 // Serve runs the handler svc registered for this context's event, with the
 // service's middleware, options and after hooks, as the server would:
 // arguments are decoded and validated as from the wire, and declared emits
-// (WithEmit, WithBroadcast…) are recorded. It returns the handler's result
-// or error. (Global middleware is not applied.)
+// (WithEmit, WithBroadcast…) are recorded. It returns what the client is
+// answered with: the result or error the outermost of the service's
+// middleware returned. (Global middleware is not applied.)
 func (e *EventContext) Serve(svc socketservice.Service, args ...any) (any, error) {
 	return socketservice.ServeTest(e.ctx, svc, args)
 }
