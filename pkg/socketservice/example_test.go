@@ -54,6 +54,15 @@ func startApp(opts ...fx.Option) (*socketservice.Server, func()) {
 	return srv, func() { _ = app.Stop(context.Background()) }
 }
 
+// exampleClient connects a client to the namespace of srv.
+func exampleClient(srv *socketservice.Server, namespace string) *sockettest.Client {
+	c, err := sockettest.Connect(context.Background(), "http://"+srv.Addr(), namespace)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
 // A service, the fx app that serves it, and a client's acks: the result,
 // and the validation error of an empty name.
 func Example() {
@@ -61,10 +70,7 @@ func Example() {
 	defer stop()
 
 	ctx := context.Background()
-	c, err := sockettest.Connect(ctx, "http://"+srv.Addr(), "/greet")
-	if err != nil {
-		panic(err)
-	}
+	c := exampleClient(srv, "/greet")
 	defer c.Close()
 	var out string
 	fmt.Println(c.Call(ctx, "hello", Greeting{Name: "Ann"}, &out), out)
@@ -84,10 +90,7 @@ func ExampleRouter_Namespace() {
 	defer stop()
 
 	ctx := context.Background()
-	c, err := sockettest.Connect(ctx, "http://"+srv.Addr(), "/tenant/acme")
-	if err != nil {
-		panic(err)
-	}
+	c := exampleClient(srv, "/tenant/acme")
 	defer c.Close()
 	var out string
 	_ = c.Call(ctx, "whoami", nil, &out)
@@ -110,10 +113,7 @@ func ExampleAsHTTPRoute() {
 	defer stop()
 
 	ctx := context.Background()
-	c, err := sockettest.Connect(ctx, "http://"+srv.Addr(), "/greet")
-	if err != nil {
-		panic(err)
-	}
+	c := exampleClient(srv, "/greet")
 	defer c.Close()
 	res, err := http.Post("http://"+srv.Addr()+"/wave", "text/plain", nil)
 	if err != nil {

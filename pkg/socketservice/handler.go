@@ -187,64 +187,44 @@ func Typed3[A, B, C, Out any](fn func(ctx context.Context, a A, b B, c C) (Out, 
 // TypedSocket0 is Typed0 for a handler that also gets the socket whose
 // event it handles (NestJS's @ConnectedSocket()).
 func TypedSocket0[Out any](fn func(ctx context.Context, s *Socket) (Out, error)) Handler {
-	return &typed{out: typeOf[Out](), fn: func(binding) HandlerFunc {
-		return func(ctx context.Context, msg *Message) (any, error) {
-			s, err := socketOf(ctx)
-			if err != nil {
-				return nil, err
-			}
-			if err := countZero(msg.Args); err != nil {
-				return nil, err
-			}
-			return result(fn(ctx, s))
+	return Typed0(func(ctx context.Context) (Out, error) {
+		s, err := socketOf(ctx)
+		if err != nil {
+			var zero Out
+			return zero, err
 		}
-	}}
+		return fn(ctx, s)
+	})
 }
 
 // TypedSocket is Typed for a handler that also gets the socket whose event
 // it handles (NestJS's @ConnectedSocket()):
 //
 //	r.Handle("room:join", socketservice.TypedSocket(func(ctx context.Context, s *socketservice.Socket, in Join) (socketservice.NoReply, error) {
-//		return socketservice.NoReply{}, s.Join(in.Room)
+//		s.Join(in.Room)
+//		return socketservice.NoReply{}, nil
 //	}))
 func TypedSocket[In, Out any](fn func(ctx context.Context, s *Socket, in In) (Out, error)) Handler {
-	return &typed{in: []reflect.Type{typeOf[In]()}, out: typeOf[Out](), fn: func(b binding) HandlerFunc {
-		vIn := b.of(typeOf[In]())
-		return func(ctx context.Context, msg *Message) (any, error) {
-			s, err := socketOf(ctx)
-			if err != nil {
-				return nil, err
-			}
-			in, err := arg[In](vIn, msg.Args, 0, 1)
-			if err != nil {
-				return nil, err
-			}
-			return result(fn(ctx, s, in))
+	return Typed(func(ctx context.Context, in In) (Out, error) {
+		s, err := socketOf(ctx)
+		if err != nil {
+			var zero Out
+			return zero, err
 		}
-	}}
+		return fn(ctx, s, in)
+	})
 }
 
 // TypedSocket2 is Typed2 for a handler that also gets the socket.
 func TypedSocket2[A, B, Out any](fn func(ctx context.Context, s *Socket, a A, b B) (Out, error)) Handler {
-	return &typed{in: []reflect.Type{typeOf[A](), typeOf[B]()}, out: typeOf[Out](), fn: func(b binding) HandlerFunc {
-		vA := b.of(typeOf[A]())
-		vB := b.of(typeOf[B]())
-		return func(ctx context.Context, msg *Message) (any, error) {
-			s, err := socketOf(ctx)
-			if err != nil {
-				return nil, err
-			}
-			a, err := arg[A](vA, msg.Args, 0, 2)
-			if err != nil {
-				return nil, err
-			}
-			b, err := arg[B](vB, msg.Args, 1, 2)
-			if err != nil {
-				return nil, err
-			}
-			return result(fn(ctx, s, a, b))
+	return Typed2(func(ctx context.Context, a A, b B) (Out, error) {
+		s, err := socketOf(ctx)
+		if err != nil {
+			var zero Out
+			return zero, err
 		}
-	}}
+		return fn(ctx, s, a, b)
+	})
 }
 
 // socketOf is the socket of an event context; a handler called with any
