@@ -1,9 +1,11 @@
 package adapter
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 
+	"github.com/socketfx/socketfx/pkg/health"
 	"github.com/socketfx/socketfx/pkg/session"
 	"github.com/socketfx/socketfx/pkg/session/redisstore"
 
@@ -73,4 +75,9 @@ var Module = fx.Module("adapter",
 	// error rather than a node that runs alone (socketservice takes its
 	// Cluster as optional).
 	fx.Invoke(func(*Redis) {}),
+	// /readyz (pkg/health) reports "degraded" while Redis is away: local
+	// clients are still served.
+	health.AsCheck(func(r *Redis) health.Check {
+		return health.Check{Name: "redis", Degrades: true, Check: func(context.Context) error { return r.Health() }}
+	}),
 )

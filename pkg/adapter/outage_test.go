@@ -2,12 +2,15 @@ package adapter_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"syscall"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/socketfx/socketfx/pkg/adapter"
+	"github.com/socketfx/socketfx/pkg/health"
 	"github.com/socketfx/socketfx/pkg/socketservice"
 	"github.com/socketfx/socketfx/pkg/testing/clustertest"
 	"github.com/socketfx/socketfx/pkg/testing/sockettest"
@@ -23,8 +26,17 @@ func cpuTime() time.Duration {
 var _ = Describe("a Redis outage", func() {
 	It("keeps local traffic going, fails cross-node operations fast, stays idle, and recovers", func() {
 		leakCheck()
-		c := clustertest.Start(GinkgoT(), 2, socketservice.AsService(newRoom))
+		c := clustertest.Start(GinkgoT(), 2, socketservice.AsService(newRoom), health.Module)
 		c.Ready("/room", 10*time.Second)
+		readyz := func() (int, string) {
+			res, err := c.Node(0).Request(context.Background(), "GET", "/readyz?verbose", nil)
+			Expect(err).NotTo(HaveOccurred())
+			b, _ := io.ReadAll(res.Body)
+			return res.StatusCode, string(b)
+		}
+		code, body := readyz()
+		Expect(code).To(Equal(http.StatusOK))
+		Expect(body).To(ContainSubstring(`"status":"ok","checks":[{"name":"redis","status":"ok"}`))
 		a, b := connect(c, 0), connect(c, 0)
 		remote := connect(c, 1)
 		ns0 := c.Node(0).Socket.Of("/room")
@@ -38,6 +50,9 @@ var _ = Describe("a Redis outage", func() {
 		for _, n := range c.Nodes {
 			Eventually(n.Adapter.Health).Should(MatchError(adapter.ErrUnavailable), "health reports the node degraded")
 		}
+		code, body = readyz()
+		Expect(code).To(Equal(http.StatusOK), "a node without Redis still serves its clients: ready, degraded")
+		Expect(body).To(And(ContainSubstring(`"status":"degraded"`), ContainSubstring(`{"name":"redis","status":"degraded"`)))
 
 		By("serving local clients and local broadcasts as usual")
 		var pong string
@@ -76,6 +91,9 @@ var _ = Describe("a Redis outage", func() {
 			Eventually(n.Adapter.Health).Should(Succeed())
 		}
 		c.Ready("/room", 10*time.Second)
+		code, body = readyz()
+		Expect(code).To(Equal(http.StatusOK))
+		Expect(body).To(ContainSubstring(`"status":"ok"`))
 		Expect(ns0.Emit("after")).To(Succeed())
 		Eventually(remote).Should(sockettest.ReceiveEvent("after"))
 		all, err := ns0.FetchSockets(ctx)

@@ -122,6 +122,18 @@ func New(cfg Config, opts ...ServerOption) (*Server, error) {
 	return s, nil
 }
 
+// Ready reports whether the server takes new connections: nil while it
+// runs, ErrNotRunning before Start, once Stop began (it drains) and after.
+// It is the readiness check of pkg/health.
+func (s *Server) Ready() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.state != stateRunning {
+		return ErrNotRunning
+	}
+	return nil
+}
+
 // binding is what typed handlers are bound to (see Handler).
 func (s *Server) binding() binding { return binding{validate: s.validate, tagsOnly: s.tagsOnly} }
 

@@ -65,6 +65,9 @@ var _ = Describe("the demo as a cluster (--redis)", func() {
 
 		r.Stop()
 		Eventually(func() string { return health(bases[0])["status"] }).Should(Equal("degraded"))
+		res, err = http.Get(bases[0] + "/readyz")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res).To(And(HaveHTTPStatus(http.StatusOK), HaveHTTPBody(MatchJSON(`{"status":"degraded"}`))))
 		Expect(r.Restart()).To(Succeed())
 		Eventually(func() string { return health(bases[0])["status"] }).Should(Equal("ok"))
 	})

@@ -60,8 +60,13 @@ var _ = Describe("the demo app", func() {
 		return res.StatusCode
 	}
 
-	It("serves /healthz, the chat page, and the embedded browser client", func() {
+	It("serves /healthz, /livez, /readyz, the chat page, and the embedded browser client", func() {
 		code, _, _ := get("/healthz")
+		Expect(code).To(Equal(http.StatusOK))
+		code, _, body := get("/readyz?verbose")
+		Expect(code).To(Equal(http.StatusOK))
+		Expect(body).To(MatchJSON(`{"status":"ok","checks":[{"name":"socket-server","status":"ok"}]}`))
+		code, _, _ = get("/livez")
 		Expect(code).To(Equal(http.StatusOK))
 		code, ctype, body := get("/")
 		Expect(code).To(Equal(http.StatusOK))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/socketfx/socketfx/pkg/adapter"
+	"github.com/socketfx/socketfx/pkg/health"
 	"github.com/socketfx/socketfx/pkg/middleware"
 	"github.com/socketfx/socketfx/pkg/socketservice"
 	"go.uber.org/fx"
@@ -130,6 +131,7 @@ type MuxParams struct {
 	Notify  *Notifier
 	Keys    *Keys
 	Cluster *adapter.Redis `optional:"true"`
+	Checks  []health.Check `group:"socketfx.health"`
 }
 
 // NewMux routes the demo's HTTP endpoints and mounts the socket server.
@@ -149,6 +151,8 @@ func NewMux(p MuxParams) *http.ServeMux {
 		}
 		writeJSON(w, http.StatusOK, body)
 	})
+	mux.Handle("GET /livez", health.Livez())
+	mux.Handle("GET /readyz", health.Readyz(append([]health.Check{health.ServerCheck(srv)}, p.Checks...)...))
 	mux.Handle("POST /api/notify", notify)
 	mux.Handle("POST /api/login", LoginHandler(keys))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
