@@ -35,6 +35,15 @@ type connState struct {
 	connecting  map[string]chan struct{}
 	nConnecting atomic.Int32
 	left        map[string]bool
+	transport   atomic.Pointer[string] // the connection's transport, for the Observer
+}
+
+// packetSize is the size of an Engine.IO packet's payload.
+func packetSize(p *packet.Packet) int {
+	if l, ok := p.Data.(interface{ Len() int }); ok {
+		return l.Len()
+	}
+	return 0
 }
 
 // connectWait bounds how long a packet waits for its namespace's connect.
@@ -51,21 +60,52 @@ func (d *Driver) onEngineConnection(args ...any) {
 	socket.NewClient(d.io, conn)
 	cs := &connState{}
 	d.conns.Store(conn, cs)
+	obs := d.opts.Observer
+	if obs != nil {
+		name := conn.Transport().Name()
+		cs.transport.Store(&name)
+		obs.ConnOpened(name)
+	}
 	_ = conn.On("packet", func(args ...any) {
 		if len(args) == 0 {
 			return
 		}
-		if p, ok := args[0].(*packet.Packet); ok && p != nil && p.Type == packet.MESSAGE {
+		p, ok := args[0].(*packet.Packet)
+		if !ok || p == nil {
+			return
+		}
+		if obs != nil {
+			obs.PacketIn(*cs.transport.Load(), packetSize(p))
+		}
+		if p.Type == packet.MESSAGE {
 			cs.onMessage(d, p)
 		}
 	})
-	if d.invalidNSData != "" {
+	if d.invalidNSData != "" || obs != nil {
+		// One listener for both: the engine copies its listener list for
+		// every packet it writes.
 		_ = conn.On("packetCreate", func(args ...any) {
-			if len(args) > 0 {
-				if p, ok := args[0].(*packet.Packet); ok && p != nil {
-					d.tagInvalidNamespace(p)
-				}
+			if len(args) == 0 {
+				return
 			}
+			p, ok := args[0].(*packet.Packet)
+			if !ok || p == nil {
+				return
+			}
+			if d.invalidNSData != "" {
+				d.tagInvalidNamespace(p)
+			}
+			if obs != nil {
+				obs.PacketOut(*cs.transport.Load(), packetSize(p))
+			}
+		})
+	}
+	if obs != nil {
+		_ = conn.On("upgrade", func(...any) {
+			from := *cs.transport.Load()
+			to := conn.Transport().Name()
+			cs.transport.Store(&to)
+			obs.ConnUpgraded(from, to)
 		})
 	}
 	// A poll pending on the polling transport is answered when it goes
@@ -77,6 +117,13 @@ func (d *Driver) onEngineConnection(args ...any) {
 			// The engine formats a nil cause into its transport errors.
 			cause := strings.ReplaceAll(fmt.Sprint(args[1]), " (%!w(<nil>))", "")
 			d.log.Warn("socketfx: connection closed", "reason", reason, "error", cause, "remote", conn.RemoteAddress())
+		}
+		if obs != nil {
+			var reason string
+			if len(args) > 0 {
+				reason, _ = args[0].(string)
+			}
+			obs.ConnClosed(*cs.transport.Load(), reason)
 		}
 		cs.endAll()
 		d.polls.answer(conn.Id(), false)

@@ -43,6 +43,19 @@ type Options struct {
 	// nil sends none.
 	InvalidNamespaceData map[string]any
 	Logger               *slog.Logger
+	// Observer sees connections and packets; nil sees nothing.
+	Observer Observer
+}
+
+// Observer sees the engine's connections and packets, by transport name.
+// Its methods run on the connections' goroutines, for every packet: they
+// must be quick and must not block.
+type Observer interface {
+	ConnOpened(transport string)
+	ConnUpgraded(from, to string)
+	ConnClosed(transport, reason string)
+	PacketIn(transport string, bytes int)
+	PacketOut(transport string, bytes int)
 }
 
 // CORS is the engine's CORS set-up.

@@ -58,6 +58,8 @@ type Redis struct {
 	lastErr  atomic.Pointer[errBox]
 	lastWarn atomic.Int64
 	dropped  atomic.Uint64
+	sent     atomic.Uint64
+	received [4]atomic.Uint64 // by cluster.Kind
 }
 
 type errBox struct{ err error }
@@ -190,6 +192,24 @@ func (r *Redis) healthy() bool { return r.subUp.Load() && r.pubUp.Load() }
 // Dropped counts the cross-node messages dropped because Redis was away or
 // the publish queue was full.
 func (r *Redis) Dropped() uint64 { return r.dropped.Load() }
+
+// ClusterStats implements socketservice.ClusterStatsReporter, for
+// pkg/metrics.
+func (r *Redis) ClusterStats() socketservice.ClusterStats {
+	st := socketservice.ClusterStats{Up: r.healthy(), Nodes: 1, Dropped: r.dropped.Load(), Sent: r.sent.Load(),
+		Received: map[string]uint64{
+			"broadcast": r.received[cluster.KindBroadcast].Load(),
+			"request":   r.received[cluster.KindRequest].Load(),
+			"response":  r.received[cluster.KindResponse].Load(),
+			"heartbeat": r.received[cluster.KindHeartbeat].Load(),
+		}}
+	r.mu.Lock()
+	for _, n := range r.nsps {
+		st.Nodes = max(st.Nodes, int(n.ServerCount()))
+	}
+	r.mu.Unlock()
+	return st
+}
 
 // EngineAdapter implements socketservice.Cluster. With recovery, each
 // namespace keeps its recent broadcasts in a Redis stream (capped at
@@ -376,6 +396,7 @@ func (r *Redis) send(batch []outMsg) {
 		r.dropped.Add(uint64(len(batch)))
 		return
 	}
+	r.sent.Add(uint64(len(batch)))
 	r.pubUp.Store(true)
 }
 
@@ -422,6 +443,9 @@ func (r *Redis) receiveLoop() {
 				key = m.Pattern
 			}
 			if rt, ok := r.lookup(key); ok {
+				if int(rt.kind) < len(r.received) {
+					r.received[rt.kind].Add(1)
+				}
 				rt.nsp.OnMessage(rt.kind, m.Channel, []byte(m.Payload))
 			}
 		}

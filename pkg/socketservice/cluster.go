@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/socketfx/socketfx/internal/engine"
 )
@@ -27,6 +28,38 @@ type Cluster interface {
 	// cluster that cannot, Start fails rather than let recovery silently
 	// work only when the client happens to reach the same node.
 	RecoversAcrossNodes() bool
+}
+
+// ClusterStats is a cluster's state, for metrics (see Server.ClusterStats).
+type ClusterStats struct {
+	// Up reports whether the cluster's transport (Redis) works.
+	Up bool
+	// Nodes is how many servers the cluster counts, this one included.
+	Nodes int
+	// Dropped counts the messages for other nodes that were not sent
+	// (the transport was away or its queue full).
+	Dropped uint64
+	// Sent counts the messages published for other nodes; Received those
+	// that arrived, by kind ("broadcast", "request", "response",
+	// "heartbeat").
+	Sent     uint64
+	Received map[string]uint64
+}
+
+// ClusterStatsReporter is a Cluster that reports its ClusterStats
+// (adapter.Redis does).
+type ClusterStatsReporter interface {
+	ClusterStats() ClusterStats
+}
+
+// ClusterStats returns the cluster's state; false without a cluster, or
+// with one that does not report it.
+func (s *Server) ClusterStats() (ClusterStats, bool) {
+	r, ok := s.cluster.(ClusterStatsReporter)
+	if !ok {
+		return ClusterStats{}, false
+	}
+	return r.ClusterStats(), true
 }
 
 // WithCluster joins the server to a cluster (see Cluster). Nil keeps the
@@ -115,10 +148,13 @@ func (n Namespace) ServerSideEmitWithAck(ctx context.Context, event string, args
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	replies, err := b.ServerSideEmitWithAck(ctx, n.name, ackTimeout(ctx), event, args)
 	if errors.Is(err, engine.ErrNoAck) {
-		return nil, fmt.Errorf("socketservice: server event %q on %s: not every node answered in time: %w", event, n.name, context.DeadlineExceeded)
+		err = fmt.Errorf("socketservice: server event %q on %s: not every node answered in time: %w", event, n.name, context.DeadlineExceeded)
+		replies = nil
 	}
+	n.clusterOp(n.observed(), "server_side_emit", err, start)
 	return replies, err
 }
 

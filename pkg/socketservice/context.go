@@ -17,6 +17,7 @@ type eventState struct {
 	msg    *Message
 	ack    func([]any)
 	logger atomic.Pointer[slog.Logger] // made on first use; handlers may run on several goroutines (middleware.Timeout)
+	ran    atomic.Bool                 // the handler itself ran (not only middleware), for observers
 }
 
 // SocketFromContext returns the socket whose event or hook is running.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime/debug"
+	"time"
 )
 
 // onEvent queues an event of a connected socket, in arrival order, for the
@@ -15,8 +16,14 @@ func (w *Socket) onEvent(event string, args []any, ack func([]any)) {
 		st.route = w.svc.routes[event]
 	}
 	if st.route == nil {
+		if w.srv.obs != nil {
+			w.unknownObserver().Received()
+		}
 		w.queue.push(func() { w.unknown(st) })
 		return
+	}
+	if st.route.obs != nil {
+		st.route.obs.Received()
 	}
 	if st.route.config.concurrent {
 		w.queue.push(func() {
@@ -29,6 +36,15 @@ func (w *Socket) onEvent(event string, args []any, ack func([]any)) {
 		return
 	}
 	w.queue.push(func() { w.handle(st) })
+}
+
+// unknownObserver sees the events of the socket's namespace that no
+// handler serves.
+func (w *Socket) unknownObserver() EventObserver {
+	if w.svc != nil && w.svc.unknownObs != nil {
+		return w.svc.unknownObs
+	}
+	return w.srv.rootUnknown
 }
 
 func (w *Socket) unknown(st *eventState) {
@@ -48,9 +64,18 @@ func (w *Socket) unknown(st *eventState) {
 // first). After hooks run once the answer is written.
 func (w *Socket) handle(st *eventState) {
 	ctx := context.WithValue(w.ctx, eventKey{}, st)
+	ho := st.route.obs
+	var start time.Time
+	if ho != nil {
+		ho.Started()
+		start = time.Now()
+	}
 	out, err := w.run(ctx, st)
 	if err != nil {
 		out = nil
+	}
+	if ho != nil {
+		observeEnd(ho, st, err, time.Since(start))
 	}
 	w.respond(st, out, err)
 	w.after(ctx, st, out, err)

@@ -46,6 +46,15 @@ func (h HandlerFunc) bind(binding) HandlerFunc { return h }
 type binding struct {
 	validate InputValidator
 	tagsOnly bool
+	observed bool // observers want to know whether the handler itself ran
+}
+
+// ran notes on the event that its handler runs, its arguments decoded and
+// valid (so that observers tell OutcomeRejected from OutcomeError).
+func (b binding) ran(ctx context.Context) {
+	if b.observed {
+		markRanCtx(ctx)
+	}
 }
 
 // of returns the validator to run on arguments of type t, nil for none.
@@ -113,11 +122,12 @@ func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
 // Typed0 builds a handler for an event that takes no arguments. A single
 // null or {} argument is accepted too, as JavaScript clients often send one.
 func Typed0[Out any](fn func(ctx context.Context) (Out, error)) Handler {
-	return &typed{out: typeOf[Out](), fn: func(binding) HandlerFunc {
+	return &typed{out: typeOf[Out](), fn: func(bd binding) HandlerFunc {
 		return func(ctx context.Context, msg *Message) (any, error) {
 			if err := countZero(msg.Args); err != nil {
 				return nil, err
 			}
+			bd.ran(ctx)
 			return result(fn(ctx))
 		}
 	}}
@@ -128,13 +138,14 @@ func Typed0[Out any](fn func(ctx context.Context) (Out, error)) Handler {
 // server's InputValidator and, if In implements Validator, by its Validate
 // method, before fn runs.
 func Typed[In, Out any](fn func(ctx context.Context, in In) (Out, error)) Handler {
-	return &typed{in: []reflect.Type{typeOf[In]()}, out: typeOf[Out](), fn: func(b binding) HandlerFunc {
-		vIn := b.of(typeOf[In]())
+	return &typed{in: []reflect.Type{typeOf[In]()}, out: typeOf[Out](), fn: func(bd binding) HandlerFunc {
+		vIn := bd.of(typeOf[In]())
 		return func(ctx context.Context, msg *Message) (any, error) {
 			in, err := arg[In](vIn, msg.Args, 0, 1)
 			if err != nil {
 				return nil, err
 			}
+			bd.ran(ctx)
 			return result(fn(ctx, in))
 		}
 	}}
@@ -143,9 +154,9 @@ func Typed[In, Out any](fn func(ctx context.Context, in In) (Out, error)) Handle
 // Typed2 builds a handler from a function of two positional arguments, as in
 // socket.emit("event", a, b).
 func Typed2[A, B, Out any](fn func(ctx context.Context, a A, b B) (Out, error)) Handler {
-	return &typed{in: []reflect.Type{typeOf[A](), typeOf[B]()}, out: typeOf[Out](), fn: func(b binding) HandlerFunc {
-		vA := b.of(typeOf[A]())
-		vB := b.of(typeOf[B]())
+	return &typed{in: []reflect.Type{typeOf[A](), typeOf[B]()}, out: typeOf[Out](), fn: func(bd binding) HandlerFunc {
+		vA := bd.of(typeOf[A]())
+		vB := bd.of(typeOf[B]())
 		return func(ctx context.Context, msg *Message) (any, error) {
 			a, err := arg[A](vA, msg.Args, 0, 2)
 			if err != nil {
@@ -155,6 +166,7 @@ func Typed2[A, B, Out any](fn func(ctx context.Context, a A, b B) (Out, error)) 
 			if err != nil {
 				return nil, err
 			}
+			bd.ran(ctx)
 			return result(fn(ctx, a, b))
 		}
 	}}
@@ -162,10 +174,10 @@ func Typed2[A, B, Out any](fn func(ctx context.Context, a A, b B) (Out, error)) 
 
 // Typed3 builds a handler from a function of three positional arguments.
 func Typed3[A, B, C, Out any](fn func(ctx context.Context, a A, b B, c C) (Out, error)) Handler {
-	return &typed{in: []reflect.Type{typeOf[A](), typeOf[B](), typeOf[C]()}, out: typeOf[Out](), fn: func(b binding) HandlerFunc {
-		vA := b.of(typeOf[A]())
-		vB := b.of(typeOf[B]())
-		vC := b.of(typeOf[C]())
+	return &typed{in: []reflect.Type{typeOf[A](), typeOf[B](), typeOf[C]()}, out: typeOf[Out](), fn: func(bd binding) HandlerFunc {
+		vA := bd.of(typeOf[A]())
+		vB := bd.of(typeOf[B]())
+		vC := bd.of(typeOf[C]())
 		return func(ctx context.Context, msg *Message) (any, error) {
 			a, err := arg[A](vA, msg.Args, 0, 3)
 			if err != nil {
@@ -179,6 +191,7 @@ func Typed3[A, B, C, Out any](fn func(ctx context.Context, a A, b B, c C) (Out, 
 			if err != nil {
 				return nil, err
 			}
+			bd.ran(ctx)
 			return result(fn(ctx, a, b, c))
 		}
 	}}

@@ -52,12 +52,20 @@ func (e *serverEvents) Namespace(name string, dynamic bool) []string {
 // connect_error.
 func (e *serverEvents) Handshake(c *engine.Conn) engine.Handler {
 	s := (*Server)(e)
+	def := s.serviceFor(c.Namespace())
 	if st := s.currentState(); st != stateRunning {
+		if s.obs != nil {
+			s.obs.SocketRejected(s.labelFor(def, c.Namespace()), CodeUnavailable)
+		}
 		c.Reject("server is shutting down", map[string]any{"code": string(CodeUnavailable)})
 		return nil
 	}
-	def := s.serviceFor(c.Namespace())
 	w := s.newSocket(c, def)
+	if s.obs != nil && s.cfg.Recovery != nil {
+		if pid, _ := c.Handshake().Auth["pid"].(string); pid != "" {
+			s.obs.RecoveryAttempted(w.label(), c.Recovered())
+		}
+	}
 	skipMW := c.Recovered() && s.cfg.Recovery != nil && s.cfg.Recovery.SkipMiddlewares
 	var mw []ConnectMiddleware
 	if !skipMW {
@@ -88,6 +96,9 @@ func (e *serverEvents) Handshake(c *engine.Conn) engine.Handler {
 		wire := wireError(err, s.cfg.ExposeErrors)
 		msg, _ := wire["message"].(string)
 		delete(wire, "message")
+		if s.obs != nil {
+			s.obs.SocketRejected(w.label(), CodeOf(err))
+		}
 		if CodeOf(err) == CodeInternal {
 			w.logger.Error("socketservice: connect hook failed", "error", err)
 		} else {
@@ -155,7 +166,7 @@ func (h *socketHandler) OnDisconnect(reason string) {
 	w := (*Socket)(h)
 	s := w.srv
 	w.logger.Debug("socketservice: disconnected", "reason", reason)
-	s.uncount(w)
+	s.uncount(w, reason)
 	w.queue.push(func() {
 		defer w.cancel()
 		if w.svc == nil {
@@ -175,7 +186,7 @@ func (h *socketHandler) OnDisconnect(reason string) {
 // handshake.
 func (h *socketHandler) OnDrop() {
 	w := (*Socket)(h)
-	w.srv.uncount(w)
+	w.srv.uncount(w, "")
 	w.cancel()
 }
 
@@ -222,14 +233,34 @@ const (
 func (s *Server) accept(w *Socket) {
 	if w.count.CompareAndSwap(notCounted, counted) {
 		s.counter(w.nsp).Add(1)
+		if s.obs != nil {
+			s.obs.SocketConnected(w.label(), w.wire.Recovered())
+		}
 	}
 }
 
-// uncount ends the socket's count, once.
-func (s *Server) uncount(w *Socket) {
+// uncount ends the socket's count, once; reason is "" for a socket
+// dropped during its handshake.
+func (s *Server) uncount(w *Socket, reason string) {
 	if w.count.Swap(countDone) == counted {
 		s.counter(w.nsp).Add(-1)
+		if s.obs != nil {
+			if reason == "" {
+				reason = "transport close"
+			}
+			s.obs.SocketDisconnected(w.label(), reason)
+		}
 	}
+}
+
+// label is how observers name the socket's namespace.
+func (w *Socket) label() string { return w.srv.labelFor(w.svc, w.nsp) }
+
+func (s *Server) labelFor(def *serviceDef, name string) string {
+	if def != nil {
+		return def.label()
+	}
+	return name
 }
 
 func (s *Server) count(name string) int {

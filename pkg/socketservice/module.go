@@ -44,12 +44,23 @@ type Params struct {
 	Logger     *slog.Logger            `optional:"true"`
 	Cluster    Cluster                 `optional:"true"`
 	Store      session.Store           `optional:"true"`
+	Observers  []Observer              `group:"socketfx.observers"`
+}
+
+// ObserversGroup is the fx value group AsObserver provides into.
+const ObserversGroup = "socketfx.observers"
+
+// AsObserver provides the result of constructor (an Observer, and an
+// error last if it likes) to the server's observers; metrics.Module uses
+// it. Several observers all see everything.
+func AsObserver(constructor any) fx.Option {
+	return fx.Provide(fx.Annotate(constructor, fx.As(new(Observer)), fx.ResultTags(`group:"`+ObserversGroup+`"`)))
 }
 
 // NewFx builds the Server for fx (Module provides it) and ties it to the app's lifecycle: it
 // starts on fx start and stops gracefully on fx stop.
 func NewFx(p Params) (*Server, error) {
-	s, err := New(p.Config, WithLogger(p.Logger), WithServices(p.Services...), WithGlobalMiddleware(p.Middleware...), WithGlobalAfterHooks(p.After...), WithGlobalConnectMiddleware(p.ConnectMW...), WithInputValidator(p.Validator), WithAllowRequest(p.Allow), WithCluster(p.Cluster), WithSessionStore(p.Store))
+	s, err := New(p.Config, WithLogger(p.Logger), WithServices(p.Services...), WithGlobalMiddleware(p.Middleware...), WithGlobalAfterHooks(p.After...), WithGlobalConnectMiddleware(p.ConnectMW...), WithInputValidator(p.Validator), WithAllowRequest(p.Allow), WithCluster(p.Cluster), WithSessionStore(p.Store), WithObservers(p.Observers...))
 	if err != nil {
 		return nil, err
 	}

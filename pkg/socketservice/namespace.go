@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/socketfx/socketfx/internal/engine"
 )
@@ -87,7 +88,11 @@ func (n Namespace) Emit(event string, args ...any) error {
 	if err != nil {
 		return err
 	}
-	return b.Emit(n.name, t, event, args)
+	err = b.Emit(n.name, t, event, args)
+	if o := n.observed(); o != nil && err == nil {
+		o.EventSent(n.srv.labelOf(n.name), event)
+	}
+	return err
 }
 
 // EmitWithAck sends an event and collects one acknowledgement per socket
@@ -103,9 +108,19 @@ func (n Namespace) EmitWithAck(ctx context.Context, event string, args ...any) (
 	if err != nil {
 		return nil, err
 	}
+	o := n.observed()
+	start := time.Now()
 	replies, err := b.EmitWithAck(ctx, n.name, t, ackTimeout(ctx), event, args)
 	if errors.Is(err, engine.ErrNoAck) {
 		err = fmt.Errorf("socketservice: emit %q to %s: not every client acknowledged in time: %w", event, n.name, context.DeadlineExceeded)
+	}
+	if o != nil {
+		label := n.srv.labelOf(n.name)
+		o.EventSent(label, event)
+		o.AckWaited(label, ackOutcome(err), time.Since(start))
+		if !n.local {
+			n.clusterOp(o, "broadcast_ack", err, start)
+		}
 	}
 	return replies, err
 }
@@ -126,7 +141,11 @@ func (n Namespace) FetchSockets(ctx context.Context) ([]RemoteSocket, error) {
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	socks, err := b.FetchSockets(ctx, n.name, t)
+	if !n.local {
+		n.clusterOp(n.observed(), "fetch_sockets", err, start)
+	}
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return nil, err

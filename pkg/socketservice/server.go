@@ -39,6 +39,9 @@ type Server struct {
 	services      []Service
 	cluster       Cluster
 	store         session.Store
+	observers     []Observer
+	obs           Observer        // the observers combined, or nil
+	rootUnknown   EventObserver // unknown events of "/" without a service
 
 	mu       sync.RWMutex
 	state    serverState
@@ -135,7 +138,9 @@ func (s *Server) Ready() error {
 }
 
 // binding is what typed handlers are bound to (see Handler).
-func (s *Server) binding() binding { return binding{validate: s.validate, tagsOnly: s.tagsOnly} }
+func (s *Server) binding() binding {
+	return binding{validate: s.validate, tagsOnly: s.tagsOnly, observed: s.obs != nil}
+}
 
 // Config returns the configuration in force, defaults filled in.
 func (s *Server) Config() Config { return s.cfg }
@@ -161,12 +166,14 @@ func (s *Server) start(ctx context.Context) error {
 	if s.state != stateNew {
 		return errors.New("socketservice: Start called twice (a Server cannot be restarted)")
 	}
+	s.obs = s.observer()
 	if err := s.register(); err != nil {
 		return err
 	}
 	if err := s.checkRecovery(); err != nil {
 		return err
 	}
+	s.bindObservers()
 	if s.cfg.Addr == "" && (s.root != nil || len(s.routes) > 0) {
 		return errors.New("socketservice: HTTP routes are served on the server's own listener, and Config.Addr is empty: " +
 			"set it, or serve your routes and Server.Handler() on your own http.Server")
@@ -214,6 +221,9 @@ func (s *Server) driverOptions() engine.Options {
 		ConnectTimeout: c.ConnectTimeout, MaxPayload: c.MaxPayload, Transports: c.Transports,
 		Logger:               s.log,
 		InvalidNamespaceData: map[string]any{"code": string(CodeInvalidNamespace)},
+	}
+	if s.obs != nil {
+		o.Observer = s.obs
 	}
 	if c.CORS != nil {
 		o.CORS = &engine.CORS{Origins: c.CORS.Origins, Credentials: c.CORS.Credentials}

@@ -88,6 +88,7 @@ type route struct {
 	// config and chain are built at start, from the router's ancestry.
 	config handlerConfig
 	chain  HandlerFunc
+	obs    EventObserver // nil without observers
 }
 
 // build resolves the route's options and middleware, outermost first:
@@ -115,7 +116,25 @@ func (rt *route) build(global []Middleware, globalAfter []AfterHook, b binding) 
 	}
 	cfg.after = append(cfg.after, globalAfter...)
 	rt.config = cfg
-	rt.chain = chain(mw, rt.handler.bind(b))
+	h := rt.handler.bind(b)
+	if _, typed := rt.handler.(*typed); b.observed && !typed {
+		h = markRan(h) // typed handlers mark it after decoding (binding.ran)
+	}
+	rt.chain = chain(mw, h)
+}
+
+// markRan notes on the event that its handler ran (for OutcomeRejected).
+func markRan(h HandlerFunc) HandlerFunc {
+	return func(ctx context.Context, m *Message) (any, error) {
+		markRanCtx(ctx)
+		return h(ctx, m)
+	}
+}
+
+func markRanCtx(ctx context.Context) {
+	if st, ok := ctx.Value(eventKey{}).(*eventState); ok {
+		st.ran.Store(true)
+	}
 }
 
 // chain wraps h in mw, the first being the outermost.
@@ -141,6 +160,7 @@ type serviceDef struct {
 	serverEvents map[string]ServerEventHandler
 	expired      []SessionExpiredHook
 	errs         []error
+	unknownObs   EventObserver // events no handler serves; nil without observers
 }
 
 func newServiceDef(svc Service) *serviceDef {

@@ -151,7 +151,11 @@ func (s *Socket) Emit(event string, args ...any) error {
 	if err := s.checkEmit(event); err != nil {
 		return err
 	}
-	return s.wire.Emit(event, args)
+	err := s.wire.Emit(event, args)
+	if o := s.srv.obs; o != nil && err == nil {
+		o.EventSent(s.label(), event)
+	}
+	return err
 }
 
 // EmitWithAck sends an event and waits for the client's acknowledgement,
@@ -165,7 +169,23 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]
 	if err := s.checkEmit(event); err != nil {
 		return nil, err
 	}
+	var start time.Time
+	o := s.srv.obs
+	if o != nil {
+		start = time.Now()
+	}
 	a, err := s.wire.EmitWithAck(ctx, ackTimeout(ctx), event, args)
+	if o != nil {
+		o.EventSent(s.label(), event)
+		out := "ok"
+		switch {
+		case errors.Is(err, engine.ErrNoAck) || errors.Is(err, context.DeadlineExceeded):
+			out = "timeout"
+		case err != nil:
+			out = "error"
+		}
+		o.AckWaited(s.label(), out, time.Since(start))
+	}
 	switch {
 	case errors.Is(err, engine.ErrNotConnected):
 		return nil, fmt.Errorf("socketservice: EmitWithAck %q: the socket is not connected yet (connect hooks run before)", event)
