@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/socketfx/socketfx/internal/engine/bare"
+	"github.com/socketfx/socketfx/pkg/metrics"
+	"github.com/socketfx/socketfx/pkg/socketservice"
 	"github.com/socketfx/socketfx/pkg/testing/sockettest"
 )
 
@@ -16,8 +18,8 @@ import (
 //
 //	make bench   (go test -run '^$' -bench . -benchmem -count 5 ./pkg/socketservice/)
 
-func socketfxURL(b *testing.B) string {
-	srv, err := bare.StartSocketfx()
+func socketfxURL(b *testing.B, opts ...socketservice.ServerOption) string {
+	srv, err := bare.StartSocketfx(opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -91,10 +93,21 @@ func parallelRoundTrips(b *testing.B, url string) {
 
 func BenchmarkEchoAck(b *testing.B) {
 	b.Run("socketfx", func(b *testing.B) { roundTrips(b, socketfxURL(b)) })
+	b.Run("socketfx+metrics", func(b *testing.B) { roundTrips(b, socketfxURL(b, withMetrics(b))) })
 	b.Run("bare", func(b *testing.B) { roundTrips(b, bareURL(b)) })
+}
+
+// withMetrics observes the server with pkg/metrics, as metrics.Module does.
+func withMetrics(b *testing.B) socketservice.ServerOption {
+	m, err := metrics.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return socketservice.WithObservers(m)
 }
 
 func BenchmarkEchoAckParallel(b *testing.B) {
 	b.Run("socketfx", func(b *testing.B) { parallelRoundTrips(b, socketfxURL(b)) })
+	b.Run("socketfx+metrics", func(b *testing.B) { parallelRoundTrips(b, socketfxURL(b, withMetrics(b))) })
 	b.Run("bare", func(b *testing.B) { parallelRoundTrips(b, bareURL(b)) })
 }

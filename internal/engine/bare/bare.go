@@ -56,8 +56,8 @@ func (echo) Register(r *socketservice.Router) {
 }
 
 // StartSocketfx starts a socketfx echo server on 127.0.0.1.
-func StartSocketfx() (*Server, error) {
-	srv, err := socketservice.New(socketservice.Config{Addr: "127.0.0.1:0"}, socketservice.WithServices(echo{}))
+func StartSocketfx(opts ...socketservice.ServerOption) (*Server, error) {
+	srv, err := socketservice.New(socketservice.Config{Addr: "127.0.0.1:0"}, append([]socketservice.ServerOption{socketservice.WithServices(echo{})}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
