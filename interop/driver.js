@@ -10,6 +10,10 @@
 //   {"op":"drop","id":"a"}             drop the transport (socket.io.engine.close())
 //   {"op":"connectagain","id":"a"}     socket.connect() after a disconnect
 //                                      ("url": "http://other-node" reconnects there)
+//   {"op":"pump","id":"a","event":"e","every":20}  emit-with-ack e({client, seq}) again and again,
+//                                      the next one after the ack (and every ms); with the client's
+//                                      retries option an unanswered one is sent again after a reconnect
+//   {"op":"stoppump","id":"a"}         stop pumping; reports {"type":"stopped","id":"a","sent":n}
 //   {"op":"exit"}
 // reports:
 //   {"type":"connect","id":"a","sid":"…","recovered":false,"transport":"websocket"}
@@ -18,12 +22,14 @@
 //   {"type":"ack","id":"a","seq":1,"args":[…]} or {"type":"ack","id":"a","seq":1,"error":"…"}
 //   {"type":"disconnect","id":"a","reason":"…"}
 //   {"type":"upgrade","id":"a","transport":"websocket"}
+//   {"type":"pumped","id":"a","seq":1,"args":[…]} or {…,"error":"…"}
 "use strict";
 const { io } = require("socket.io-client");
 const readline = require("readline");
 
 const sockets = new Map();
 const ackReplies = new Map();
+const pumps = new Map(); // id → {on, seq, waiting}
 
 function out(obj) {
   process.stdout.write(JSON.stringify(obj, (k, v) => v) + "\n");
@@ -103,6 +109,29 @@ function handle(cmd) {
       if (cmd.url) s.io.uri = cmd.url; // another node of a cluster
       s.connect();
       break;
+    case "pump": {
+      const p = { on: true, seq: 0, waiting: false };
+      pumps.set(cmd.id, p);
+      const next = () => {
+        if (!p.on) return;
+        const seq = ++p.seq;
+        p.waiting = true;
+        s.timeout(cmd.timeout || 10000).emit(cmd.event, { client: cmd.id, seq }, (err, res) => {
+          p.waiting = false;
+          out(err ? { type: "pumped", id: cmd.id, seq, error: err.message } : { type: "pumped", id: cmd.id, seq, args: encode([res]) });
+          if (p.on) setTimeout(next, cmd.every || 0);
+          else out({ type: "stopped", id: cmd.id, sent: p.seq });
+        });
+      };
+      next();
+      break;
+    }
+    case "stoppump": {
+      const p = pumps.get(cmd.id);
+      p.on = false;
+      if (!p.waiting) out({ type: "stopped", id: cmd.id, sent: p.seq });
+      break;
+    }
     case "exit":
       for (const x of sockets.values()) x.disconnect();
       process.exit(0);

@@ -135,7 +135,7 @@ func Compare(ctx context.Context, o Options) ([]Result, error) {
 	for _, t := range []struct {
 		name  string
 		start func() (*bare.Server, error)
-	}{{"socketfx", bare.StartSocketfx}, {"bare", bare.StartEngine}} {
+	}{{"socketfx", func() (*bare.Server, error) { return bare.StartSocketfx() }}, {"bare", bare.StartEngine}} {
 		srv, err := t.start()
 		if err != nil {
 			return nil, err

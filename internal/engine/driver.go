@@ -273,6 +273,7 @@ func (d *Driver) janitor(stop <-chan struct{}, done chan<- struct{}) {
 				c := v.(*Conn)
 				if at := c.connClosedAt.Load(); at != 0 && !c.connected.Load() && now.UnixNano()-at > int64(time.Second) {
 					d.sockets.Delete(k)
+					c.recoveryEnded(false)
 					if h := c.handler(); c.gone.CompareAndSwap(false, true) && h != nil {
 						h.OnDrop()
 					}

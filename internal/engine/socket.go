@@ -173,8 +173,26 @@ func (c *Conn) finish(next func(*socket.ExtendedError), err *socket.ExtendedErro
 		c.d.sockets.Delete(c.raw)
 		c.d.connectDone(c.raw)
 		c.gone.Store(true)
+		c.recoveryEnded(false)
 	}
 	next(err)
+}
+
+// recoveryEnded tells a recovering adapter (recovery.Gate) that the
+// recovered socket is registered (delivered) or will never be.
+func (c *Conn) recoveryEnded(registered bool) {
+	if !c.raw.Recovered() {
+		return
+	}
+	r, ok := c.raw.Nsp().Adapter().(recovery.Recoverer)
+	if !ok {
+		return
+	}
+	if registered {
+		r.Recovered(c.ID())
+	} else {
+		r.Abandoned(c.ID())
+	}
 }
 
 func (c *Conn) handler() Handler {
@@ -350,6 +368,7 @@ func (d *Driver) onConnection(raw *socket.Socket) {
 		return
 	}
 	c := v.(*Conn)
+	c.recoveryEnded(true) // the engine delivers to it from now on
 	c.markConnected()
 	if h := c.handler(); h != nil {
 		h.OnConnect()

@@ -74,6 +74,13 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request) bool {
 		s.log.Warn("socketservice: request refused by AllowRequest", "remote", r.RemoteAddr, "error", err)
 	}
 	s.log.Debug("socketservice: request refused", "remote", r.RemoteAddr, "status", status, "code", code, "message", message)
+	writeEngineRefusal(w, status, message, code)
+	return false
+}
+
+// writeEngineRefusal answers a request the engine does not see, as the
+// engine answers one it refuses: {"code", "message", "data": {"code"}}.
+func writeEngineRefusal(w http.ResponseWriter, status int, message string, code Code) {
 	body := map[string]any{"code": engineForbidden, "message": message}
 	if code != "" {
 		body["data"] = map[string]any{"code": string(code)}
@@ -82,7 +89,6 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request) bool {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
-	return false
 }
 
 // statusOf maps an error code to an HTTP status.

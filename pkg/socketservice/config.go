@@ -1,6 +1,7 @@
 package socketservice
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -45,7 +46,18 @@ type Config struct {
 	// disconnect hooks, closing the listener): one deadline for every
 	// stage, or the stop context's when it is earlier. What is still
 	// running then is abandoned and its context cancelled. Default 10s.
+	// Under fx the stop context's deadline is fx.StopTimeout (15s unless
+	// set): keep ShutdownTimeout below it.
 	ShutdownTimeout time.Duration
+	// DrainDelay is how long, once Stop begins, the server goes on
+	// serving (new connections included) with Ready failing, before it
+	// stops accepting: Kubernetes takes a pod out of its Service's
+	// endpoints asynchronously to SIGTERM, so traffic can still arrive
+	// for a few seconds. It counts within ShutdownTimeout and must be
+	// shorter (Validate fails otherwise); a stop context that leaves less
+	// than DrainDelay plus a second shortens it, with a warning. Default 0
+	// (docs/operations.md has a Kubernetes setup).
+	DrainDelay time.Duration
 }
 
 // CORSConfig sets the CORS answer for browser clients on other origins.
@@ -136,10 +148,14 @@ func (c Config) Validate() error {
 	for name, d := range map[string]time.Duration{
 		"PingInterval": c.PingInterval, "PingTimeout": c.PingTimeout,
 		"ConnectTimeout": c.ConnectTimeout, "ShutdownTimeout": c.ShutdownTimeout,
+		"DrainDelay": c.DrainDelay,
 	} {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("%s must not be negative", name))
 		}
+	}
+	if shutdown := cmp.Or(c.ShutdownTimeout, DefaultShutdownTimeout); c.DrainDelay > 0 && c.DrainDelay >= shutdown {
+		errs = append(errs, fmt.Errorf("DrainDelay (%s) must be shorter than ShutdownTimeout (%s), which bounds the whole stop, drain delay included", c.DrainDelay, shutdown))
 	}
 	if c.MaxPayload < 0 {
 		errs = append(errs, errors.New("MaxPayload must not be negative"))

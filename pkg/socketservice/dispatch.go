@@ -19,14 +19,14 @@ func (w *Socket) onEvent(event string, args []any, ack func([]any)) {
 		if w.srv.obs != nil {
 			w.unknownObserver().Received()
 		}
-		w.queue.push(func() { w.unknown(st) })
+		w.pushEvent(st, func() { w.unknown(st) })
 		return
 	}
 	if st.route.obs != nil {
 		st.route.obs.Received()
 	}
 	if st.route.config.concurrent {
-		w.queue.push(func() {
+		w.pushEvent(st, func() {
 			w.srv.inflight.add(1)
 			go func() {
 				defer w.srv.inflight.done()
@@ -35,7 +35,16 @@ func (w *Socket) onEvent(event string, args []any, ack func([]any)) {
 		})
 		return
 	}
-	w.queue.push(func() { w.handle(st) })
+	w.pushEvent(st, func() { w.handle(st) })
+}
+
+// pushEvent queues an event's task; once the server stops, events that
+// arrive are not handled and not acked, so that a client with retries
+// sends them again to the node it reconnects to.
+func (w *Socket) pushEvent(st *eventState, task func()) {
+	if !w.queue.pushEvent(task) {
+		w.logger.Debug("socketservice: event not handled: the server is stopping", "event", st.msg.Event)
+	}
 }
 
 // unknownObserver sees the events of the socket's namespace that no

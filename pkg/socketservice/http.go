@@ -35,8 +35,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.RLock()
 	d, st := s.driver, s.state
 	s.mu.RUnlock()
-	if d == nil || st != stateRunning && st != stateStopping {
+	if d == nil || st < stateRunning || st > stateStopping {
 		http.Error(w, "socket server is not running", http.StatusServiceUnavailable)
+		return
+	}
+	if st == stateStopping && r.URL.Query().Get("sid") == "" {
+		// A new connection: the client's reconnection retries, on
+		// another node behind the load balancer.
+		writeEngineRefusal(w, http.StatusServiceUnavailable, "server is shutting down", CodeUnavailable)
 		return
 	}
 	if !s.allow(w, r) {

@@ -53,7 +53,7 @@ func (e *serverEvents) Namespace(name string, dynamic bool) []string {
 func (e *serverEvents) Handshake(c *engine.Conn) engine.Handler {
 	s := (*Server)(e)
 	def := s.serviceFor(c.Namespace())
-	if st := s.currentState(); st != stateRunning {
+	if st := s.currentState(); st != stateRunning && st != stateDraining {
 		if s.obs != nil {
 			s.obs.SocketRejected(s.labelFor(def, c.Namespace()), CodeUnavailable)
 		}

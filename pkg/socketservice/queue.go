@@ -6,9 +6,30 @@ import "sync"
 // grow from zero while someone waits (a disconnect hook queued during
 // stop), and waiting needs no goroutine.
 type inflight struct {
-	mu   sync.Mutex
-	n    int
-	idle chan struct{} // closed when n drops to 0; nil if nobody waits
+	mu       sync.Mutex
+	n        int
+	idle     chan struct{} // closed when n drops to 0; nil if nobody waits
+	refusing bool          // the server stops: admit refuses new events
+}
+
+// admit counts a new event unless the server stopped taking them. The
+// check and the count are one step, so that once refuse returned no new
+// event can slip in behind a wait for idle.
+func (t *inflight) admit() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.refusing {
+		return false
+	}
+	t.n++
+	return true
+}
+
+// refuse makes admit refuse from now on.
+func (t *inflight) refuse() {
+	t.mu.Lock()
+	t.refusing = true
+	t.mu.Unlock()
 }
 
 func (t *inflight) add(d int) {
@@ -54,6 +75,20 @@ type serialQueue struct {
 
 func (q *serialQueue) push(task func()) {
 	q.track.add(1)
+	q.enqueue(task)
+}
+
+// pushEvent pushes a client event's task, unless the server stopped
+// admitting events (see inflight.admit).
+func (q *serialQueue) pushEvent(task func()) bool {
+	if !q.track.admit() {
+		return false
+	}
+	q.enqueue(task)
+	return true
+}
+
+func (q *serialQueue) enqueue(task func()) {
 	q.mu.Lock()
 	q.tasks = append(q.tasks, task)
 	start := !q.running

@@ -70,7 +70,7 @@ func (s *Server) broadcaster(name string) (engine.Broadcaster, error) {
 	s.mu.RLock()
 	d, st := s.driver, s.state
 	s.mu.RUnlock()
-	if d == nil || (st != stateRunning && st != stateStopping) {
+	if d == nil || st < stateRunning || st > stateStopping {
 		return nil, ErrNotRunning
 	}
 	if name == "/" || s.serviceFor(name) != nil {

@@ -19,7 +19,8 @@ type serverState int32
 const (
 	stateNew serverState = iota
 	stateRunning
-	stateStopping
+	stateDraining // Stop began: not ready, still serving (Config.DrainDelay)
+	stateStopping // no new connections or events; in-flight work finishes
 	stateStopped
 )
 
@@ -40,7 +41,7 @@ type Server struct {
 	cluster       Cluster
 	store         session.Store
 	observers     []Observer
-	obs           Observer        // the observers combined, or nil
+	obs           Observer      // the observers combined, or nil
 	rootUnknown   EventObserver // unknown events of "/" without a service
 
 	mu       sync.RWMutex
@@ -125,17 +126,25 @@ func New(cfg Config, opts ...ServerOption) (*Server, error) {
 	return s, nil
 }
 
-// Ready reports whether the server takes new connections: nil while it
-// runs, ErrNotRunning before Start, once Stop began (it drains) and after.
-// It is the readiness check of pkg/health.
+// Ready reports whether the server should be sent new connections: nil
+// while it runs, ErrDraining from the moment Stop begins (it still serves
+// for Config.DrainDelay, so that load balancers can take it out of
+// rotation first), ErrNotRunning before Start and after. It is the
+// readiness check of pkg/health.
 func (s *Server) Ready() error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.state != stateRunning {
-		return ErrNotRunning
+	switch s.state {
+	case stateRunning:
+		return nil
+	case stateDraining, stateStopping:
+		return ErrDraining
 	}
-	return nil
+	return ErrNotRunning
 }
+
+// ErrDraining is Server.Ready's answer once Stop began.
+var ErrDraining = errors.New("socketservice: server is draining (stopping)")
 
 // binding is what typed handlers are bound to (see Handler).
 func (s *Server) binding() binding {
@@ -247,23 +256,44 @@ func (s *Server) driverOptions() engine.Options {
 	return o
 }
 
-// Stop stops the server gracefully: it refuses new connections, waits for
-// running handlers, disconnects every client (disconnect hooks run), and
-// closes its listener, all within ctx and Config.ShutdownTimeout; what is
-// still running then is abandoned and its context cancelled.
+// Stop stops the server gracefully, within one deadline (ctx's or
+// Config.ShutdownTimeout, whichever is earlier), in this order:
+//
+//  1. Ready fails at once (readiness probes answer 503); for
+//     Config.DrainDelay the server goes on serving, new connections
+//     included, while load balancers take it out of rotation;
+//  2. it stops accepting: new connections get 503 (clients retry, on
+//     another node), new namespace connects SERVICE_UNAVAILABLE, and
+//     events that arrive are not handled (not acked: a client with
+//     socket.io-client's retries option sends them again after it
+//     reconnects);
+//  3. running handlers finish and their acks are written;
+//  4. every socket is closed with "server shutting down", which the
+//     official client treats as a lost connection: it reconnects, and
+//     with Config.Recovery and a shared store it recovers on another node
+//     (the sessions are kept before the connections close);
+//  5. disconnect hooks run, the listener closes.
+//
+// What is still running at the deadline is abandoned and its context
+// cancelled.
 func (s *Server) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	if s.state != stateRunning {
 		s.mu.Unlock()
 		return nil
 	}
-	s.state = stateStopping
+	s.state = stateDraining
 	s.mu.Unlock()
 
 	// One deadline for the whole stop, so that it ends within
 	// ShutdownTimeout whatever its stages meet.
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
 	defer cancel()
+	s.drainDelay(ctx)
+	s.mu.Lock()
+	s.state = stateStopping
+	s.mu.Unlock()
+	s.inflight.refuse()
 	var errs []error
 	if err := s.wait(ctx, "drain handlers"); err != nil {
 		errs = append(errs, err)
@@ -297,6 +327,35 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.mu.Unlock()
 	return errors.Join(errs...)
 }
+
+// drainDelay serves on for Config.DrainDelay, shortened (with a warning)
+// when the stop's deadline leaves too little time for the rest.
+func (s *Server) drainDelay(ctx context.Context) {
+	delay := s.cfg.DrainDelay
+	if delay <= 0 {
+		return
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); left < delay+minStopAfterDrain {
+			short := max(left/2, 0)
+			s.log.Warn("socketservice: the stop's deadline leaves too little time for Config.DrainDelay; shortened "+
+				"(raise fx.StopTimeout, fx's default is 15s, or lower DrainDelay)",
+				"drain_delay", delay, "time_left", left.Round(time.Millisecond), "shortened_to", short.Round(time.Millisecond))
+			delay = short
+		}
+	}
+	s.log.Info("socketservice: draining: not ready, still serving", "for", delay)
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// minStopAfterDrain is the least time the stages after the drain delay
+// should have: finishing handlers and closing connections.
+const minStopAfterDrain = time.Second
 
 // wait waits for in-flight handlers and hooks until the stop's deadline.
 func (s *Server) wait(ctx context.Context, stage string) error {

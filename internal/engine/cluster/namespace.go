@@ -46,6 +46,7 @@ type Namespace struct {
 
 	rec    *recovery.Options // nil without connection-state recovery
 	stream recovery.Log
+	gate   recovery.Gate
 }
 
 type pending struct {
@@ -151,8 +152,14 @@ func (a *Namespace) Broadcast(p *parser.Packet, opts *socket.BroadcastOptions) {
 	if a.remote(opts) {
 		a.publishBroadcast(p, opts)
 	}
-	a.Adapter.Broadcast(p, opts)
+	a.gate.Deliver(p, opts, a.Adapter.Broadcast)
 }
+
+// Recovered implements recovery.Recoverer.
+func (a *Namespace) Recovered(sid string) { a.gate.Finish(sid, a.Adapter.Broadcast) }
+
+// Abandoned implements recovery.Recoverer.
+func (a *Namespace) Abandoned(sid string) { a.gate.Forget(sid) }
 
 func (a *Namespace) publishBroadcast(p *parser.Packet, opts *socket.BroadcastOptions) {
 	p.Nsp = a.name
@@ -391,7 +398,7 @@ func (a *Namespace) RestoreSession(pid socket.PrivateSessionId, offset string) (
 	if a.rec == nil {
 		return nil, nil
 	}
-	return recovery.Restore(*a.rec, a.name, a.stream, string(pid), offset)
+	return recovery.Restore(*a.rec, a.name, a.stream, &a.gate, string(pid), offset)
 }
 
 // OnMessage handles what the bus delivered on one of the namespace's channels.
@@ -429,7 +436,7 @@ func (a *Namespace) onBroadcast(channel string, payload []byte) {
 	if wp.Nsp != a.name {
 		return
 	}
-	a.Adapter.Broadcast(wp.packet(a.name), wo.options())
+	a.gate.Deliver(wp.packet(a.name), wo.options(), a.Adapter.Broadcast)
 }
 
 func (a *Namespace) onRequest(payload []byte) {

@@ -105,17 +105,24 @@ type adapter struct {
 	o    Options
 	name string
 	log  *MemoryLog
+	gate Gate
 }
 
 func (a *adapter) Broadcast(p *parser.Packet, opts *socket.BroadcastOptions) {
 	if Eligible(p, opts) {
 		Stamp(a.o, a.log, a.name, p, opts)
 	}
-	a.Adapter.Broadcast(p, opts)
+	a.gate.Deliver(p, opts, a.Adapter.Broadcast)
 }
+
+// Recovered implements Recoverer.
+func (a *adapter) Recovered(sid string) { a.gate.Finish(sid, a.Adapter.Broadcast) }
+
+// Abandoned implements Recoverer.
+func (a *adapter) Abandoned(sid string) { a.gate.Forget(sid) }
 
 func (a *adapter) PersistSession(s *socket.SessionToPersist) { Persist(a.o, a.name, s) }
 
 func (a *adapter) RestoreSession(pid socket.PrivateSessionId, offset string) (*socket.Session, error) {
-	return Restore(a.o, a.name, a.log, string(pid), offset)
+	return Restore(a.o, a.name, a.log, &a.gate, string(pid), offset)
 }

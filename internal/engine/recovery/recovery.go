@@ -50,6 +50,14 @@ type Log interface {
 	After(ctx context.Context, offset string, since time.Time) (entries []Entry, ok bool, err error)
 }
 
+// Recoverer is an adapter that holds deliveries for recovering sockets
+// (see Gate): the driver tells it when a recovered socket is registered,
+// or was refused.
+type Recoverer interface {
+	Recovered(sid string)
+	Abandoned(sid string)
+}
+
 // Options are what recovery needs from the server.
 type Options struct {
 	Store  session.Store
@@ -113,7 +121,10 @@ func Persist(o Options, nsp string, s *socket.SessionToPersist) {
 // Restore takes a dropped socket's session and the packets it missed; nil
 // when there is nothing to recover (unknown, expired, or its offset is
 // older than the log).
-func Restore(o Options, nsp string, log Log, pid, offset string) (*socket.Session, error) {
+//
+// Deliveries that would reach the socket are held by gate from before the
+// log is read until the driver calls gate.Finish (see Gate).
+func Restore(o Options, nsp string, log Log, gate *Gate, pid, offset string) (*socket.Session, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	rec, ok, err := o.Store.Take(ctx, pid)
@@ -123,16 +134,19 @@ func Restore(o Options, nsp string, log Log, pid, offset string) (*socket.Sessio
 	if rec.Namespace != nsp {
 		return nil, nil
 	}
-	entries, ok, err := log.After(ctx, offset, rec.ConnectedAt)
-	if err != nil || !ok {
-		o.Logger.Warn("socketfx: cannot recover a socket: its missed packets are no longer kept; it gets a new session",
-			"namespace", nsp, "socket", rec.SocketID, "error", err)
-		return nil, err
-	}
 	rooms := types.NewSet[socket.Room]()
 	for _, r := range rec.Rooms {
 		rooms.Add(socket.Room(r))
 	}
+	gate.Begin(rec.SocketID, rooms, offset)
+	entries, ok, err := log.After(ctx, offset, rec.ConnectedAt)
+	if err != nil || !ok {
+		gate.Forget(rec.SocketID)
+		o.Logger.Warn("socketfx: cannot recover a socket: its missed packets are no longer kept; it gets a new session",
+			"namespace", nsp, "socket", rec.SocketID, "error", err)
+		return nil, err
+	}
+	gate.Replayed(rec.SocketID, entries)
 	missed := make([]any, 0, len(entries))
 	for _, e := range entries {
 		if include(rooms, e) {
