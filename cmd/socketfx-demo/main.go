@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 
@@ -13,16 +15,14 @@ import (
 )
 
 func main() {
-	addr := ":3000"
-	if p := os.Getenv("PORT"); p != "" {
-		addr = ":" + p
+	cfg, err := demo.ConfigFromArgs(os.Args[1:], os.Getenv)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "socketfx-demo:", err)
+		os.Exit(2)
 	}
-	cfg := demo.Config{Secret: os.Getenv("SOCKETFX_DEMO_SECRET")}
-	flag.StringVar(&addr, "addr", addr, "listen address (default :3000, or :$PORT)")
-	flag.StringVar(&cfg.Redis, "redis", "", "join a cluster through this Redis, e.g. redis://127.0.0.1:6379")
-	flag.Parse()
-	cfg.Addr = addr
-
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	// go-redis has one process-wide logger: its lines go to slog too.
 	redis.SetLogger(adapter.NewRedisLogger(log))
@@ -30,5 +30,7 @@ func main() {
 		demo.App(cfg),
 		fx.Supply(log),
 		fx.WithLogger(func() fxevent.Logger { return &fxevent.SlogLogger{Logger: log} }),
+		// fx's default (15s) must hold the drain delay and the stop.
+		fx.StopTimeout(demo.StopTimeout(cfg)),
 	).Run()
 }

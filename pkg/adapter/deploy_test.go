@@ -260,4 +260,3 @@ func connects(d *nodeclient.Driver) int {
 }
 
 func countTicks(d *nodeclient.Driver, id string) int { return len(tickArgs(d, id)) }
-

@@ -22,17 +22,23 @@ func NewFx(p params) (*Metrics, error) {
 	return New(opts...)
 }
 
-// Module provides *Metrics, makes it an observer of the socket server, and
-// serves GET /metrics on the server's own listener (Config.Addr). With
-// your own router (socketservice.AsHTTPHandler or your own server), mount
-// Metrics.Handler instead:
-//
-//	mux.Handle("GET /metrics", m.Handler())
+// Module is Collect and serves GET /metrics on the socket server's own
+// listener (Config.Addr, socketservice.AsHTTPRoute).
 var Module = fx.Module("metrics",
-	fx.Provide(NewFx),
-	socketservice.AsObserver(func(m *Metrics) *Metrics { return m }),
-	fx.Invoke(func(m *Metrics, s *socketservice.Server) { m.Attach(s) }),
+	Collect,
 	socketservice.AsHTTPRoute(func(m *Metrics) socketservice.HTTPRoute {
 		return socketservice.NewHTTPRoute("GET /metrics", m.Handler())
 	}),
+)
+
+// Collect provides *Metrics and makes it an observer of the socket server,
+// without serving it: for an app with its own router
+// (socketservice.AsHTTPHandler, or its own http.Server), which mounts
+// Metrics.Handler itself:
+//
+//	mux.Handle("GET /metrics", m.Handler())
+var Collect = fx.Options(
+	fx.Provide(NewFx),
+	socketservice.AsObserver(func(m *Metrics) *Metrics { return m }),
+	fx.Invoke(func(m *Metrics, s *socketservice.Server) { m.Attach(s) }),
 )

@@ -28,6 +28,53 @@ func ctxT() context.Context {
 	return ctx
 }
 
+var _ = Describe("the demo's command line", func() {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+	It("reads -drain-delay, or SOCKETFX_DEMO_DRAIN_DELAY, and gives the stop room for it", func() {
+		cfg, err := demo.ConfigFromArgs(nil, env(nil))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cfg).To(Equal(demo.Config{Addr: ":3000"}))
+		Expect(demo.StopTimeout(cfg)).To(Equal(15 * time.Second))
+
+		cfg, err = demo.ConfigFromArgs(nil, env(map[string]string{"SOCKETFX_DEMO_DRAIN_DELAY": "5s", "PORT": "8080"}))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cfg.DrainDelay).To(Equal(5 * time.Second))
+		Expect(cfg.Addr).To(Equal(":8080"))
+		Expect(demo.StopTimeout(cfg)).To(Equal(20 * time.Second))
+
+		cfg, err = demo.ConfigFromArgs([]string{"-drain-delay", "3s", "-addr", "127.0.0.1:0"}, env(map[string]string{"SOCKETFX_DEMO_DRAIN_DELAY": "5s"}))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cfg.DrainDelay).To(Equal(3*time.Second), "the flag wins over the environment")
+
+		_, err = demo.ConfigFromArgs(nil, env(map[string]string{"SOCKETFX_DEMO_DRAIN_DELAY": "soon"}))
+		Expect(err).To(MatchError(ContainSubstring("SOCKETFX_DEMO_DRAIN_DELAY")))
+	})
+
+	It("keeps serving with /readyz at 503 for the drain delay once it stops", func(ctx SpecContext) {
+		var h *socketservice.Server
+		app := fx.New(demo.Module, fx.NopLogger,
+			fx.Supply(demo.Config{Addr: "127.0.0.1:0", DrainDelay: 300 * time.Millisecond}, slog.New(slog.NewTextHandler(GinkgoWriter, nil))),
+			fx.Populate(&h))
+		Expect(app.Start(ctx)).To(Succeed())
+		base := demo.URL(h)
+		stopped := make(chan error, 1)
+		go func() { stopped <- app.Stop(context.Background()) }()
+		Eventually(func() int {
+			res, err := http.Get(base + "/readyz")
+			if err != nil {
+				return 0
+			}
+			res.Body.Close()
+			return res.StatusCode
+		}).Should(Equal(http.StatusServiceUnavailable))
+		c, err := sockettest.Connect(ctx, base, "/")
+		Expect(err).NotTo(HaveOccurred(), "still serving, new connections included, during the delay")
+		c.Close()
+		Eventually(stopped, 5*time.Second).Should(Receive(BeNil()))
+	})
+})
+
 var _ = Describe("the demo app", func() {
 	var base string
 	BeforeEach(func() {
@@ -68,7 +115,12 @@ var _ = Describe("the demo app", func() {
 		Expect(body).To(MatchJSON(`{"status":"ok","checks":[{"name":"socket-server","status":"ok"}]}`))
 		code, _, _ = get("/livez")
 		Expect(code).To(Equal(http.StatusOK))
-		code, ctype, body := get("/")
+		code, ctype, body := get("/metrics")
+		Expect(code).To(Equal(http.StatusOK))
+		Expect(ctype).To(HavePrefix("text/plain"))
+		Expect(body).To(ContainSubstring(`socketfx_connections{transport="websocket"} 0`))
+		Expect(body).To(ContainSubstring(`socketfx_build_info{`))
+		code, ctype, body = get("/")
 		Expect(code).To(Equal(http.StatusOK))
 		Expect(ctype).To(HavePrefix("text/html"))
 		Expect(body).To(ContainSubstring(`<script src="/socket.io/socket.io.js">`))

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"embed"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/socketfx/socketfx/pkg/adapter"
 	"github.com/socketfx/socketfx/pkg/health"
+	"github.com/socketfx/socketfx/pkg/metrics"
 	"github.com/socketfx/socketfx/pkg/middleware"
 	"github.com/socketfx/socketfx/pkg/socketservice"
 	"go.uber.org/fx"
@@ -31,7 +33,40 @@ type Config struct {
 	// Secret signs the login tokens. Empty: a random secret per process,
 	// so tokens end with it. Nodes of one cluster need the same secret.
 	Secret string
+	// DrainDelay is how long a stopping demo keeps serving with /readyz
+	// at 503 (socketservice.Config.DrainDelay).
+	DrainDelay time.Duration
 }
+
+// ConfigFromArgs reads the demo's flags (args without the program name)
+// and environment: -addr (or PORT), -redis, -drain-delay (or
+// SOCKETFX_DEMO_DRAIN_DELAY) and SOCKETFX_DEMO_SECRET.
+func ConfigFromArgs(args []string, getenv func(string) string) (Config, error) {
+	cfg := Config{Addr: ":3000", Secret: getenv("SOCKETFX_DEMO_SECRET")}
+	if p := getenv("PORT"); p != "" {
+		cfg.Addr = ":" + p
+	}
+	if v := getenv("SOCKETFX_DEMO_DRAIN_DELAY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("SOCKETFX_DEMO_DRAIN_DELAY: %w", err)
+		}
+		cfg.DrainDelay = d
+	}
+	fs := flag.NewFlagSet("socketfx-demo", flag.ContinueOnError)
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (default :3000, or :$PORT)")
+	fs.StringVar(&cfg.Redis, "redis", "", "join a cluster through this Redis, e.g. redis://127.0.0.1:6379")
+	fs.DurationVar(&cfg.DrainDelay, "drain-delay", cfg.DrainDelay,
+		"on SIGTERM, keep serving this long with /readyz at 503 before closing (or $SOCKETFX_DEMO_DRAIN_DELAY)")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// StopTimeout is the fx.StopTimeout the demo needs for cfg: its socket
+// server's ShutdownTimeout and five seconds for the rest.
+func StopTimeout(cfg Config) time.Duration { return socketConfig(cfg).ShutdownTimeout + 5*time.Second }
 
 // Keys holds the secret the demo signs its tokens with.
 type Keys struct{ Secret []byte }
@@ -132,6 +167,7 @@ type MuxParams struct {
 	Keys    *Keys
 	Cluster *adapter.Redis `optional:"true"`
 	Checks  []health.Check `group:"socketfx.health"`
+	Metrics *metrics.Metrics
 }
 
 // NewMux routes the demo's HTTP endpoints and mounts the socket server.
@@ -153,6 +189,7 @@ func NewMux(p MuxParams) *http.ServeMux {
 	})
 	mux.Handle("GET /livez", health.Livez())
 	mux.Handle("GET /readyz", health.Readyz(append([]health.Check{health.ServerCheck(srv)}, p.Checks...)...))
+	mux.Handle("GET /metrics", p.Metrics.Handler())
 	mux.Handle("POST /api/notify", notify)
 	mux.Handle("POST /api/login", LoginHandler(keys))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -181,7 +218,10 @@ func socketConfig(cfg Config) socketservice.Config {
 		CORS: &socketservice.CORSConfig{Origins: []string{"*"}},
 		// A dropped connection keeps its session, rooms and missed messages
 		// for two minutes.
-		Recovery: &socketservice.RecoveryConfig{MaxDisconnectionDuration: 2 * time.Minute},
+		Recovery:   &socketservice.RecoveryConfig{MaxDisconnectionDuration: 2 * time.Minute},
+		DrainDelay: cfg.DrainDelay,
+		// The drain delay and ten seconds for handlers and closing.
+		ShutdownTimeout: cfg.DrainDelay + socketservice.DefaultShutdownTimeout,
 	}
 }
 
@@ -208,6 +248,7 @@ func App(cfg Config) fx.Option {
 // Module is the whole demo app but its Config and logger.
 var Module = fx.Module("demo",
 	socketservice.Module,
+	metrics.Collect,
 	fx.Provide(socketConfig),
 	socketservice.AsService(NewChat),
 	socketservice.AsService(NewTenants),
