@@ -66,47 +66,9 @@ func (d *Driver) onEngineConnection(args ...any) {
 		cs.transport.Store(&name)
 		obs.ConnOpened(name)
 	}
-	_ = conn.On("packet", func(args ...any) {
-		if len(args) == 0 {
-			return
-		}
-		p, ok := args[0].(*packet.Packet)
-		if !ok || p == nil {
-			return
-		}
-		if obs != nil {
-			obs.PacketIn(*cs.transport.Load(), packetSize(p))
-		}
-		if p.Type == packet.MESSAGE {
-			cs.onMessage(d, p)
-		}
-	})
-	if d.invalidNSData != "" || obs != nil {
-		// One listener for both: the engine copies its listener list for
-		// every packet it writes.
-		_ = conn.On("packetCreate", func(args ...any) {
-			if len(args) == 0 {
-				return
-			}
-			p, ok := args[0].(*packet.Packet)
-			if !ok || p == nil {
-				return
-			}
-			if d.invalidNSData != "" {
-				d.tagInvalidNamespace(p)
-			}
-			if obs != nil {
-				obs.PacketOut(*cs.transport.Load(), packetSize(p))
-			}
-		})
-	}
+	d.watchPackets(conn, cs, obs)
 	if obs != nil {
-		_ = conn.On("upgrade", func(...any) {
-			from := *cs.transport.Load()
-			to := conn.Transport().Name()
-			cs.transport.Store(&to)
-			obs.ConnUpgraded(from, to)
-		})
+		d.observeUpgrades(conn, cs, obs)
 	}
 	// A poll pending on the polling transport is answered when it goes
 	// (see pollSet).
@@ -128,6 +90,60 @@ func (d *Driver) onEngineConnection(args ...any) {
 		cs.endAll()
 		d.polls.answer(conn.Id(), false)
 		d.conns.Delete(conn)
+	})
+}
+
+// packetArg is the packet of a "packet" or "packetCreate" event.
+func packetArg(args []any) *packet.Packet {
+	if len(args) == 0 {
+		return nil
+	}
+	p, _ := args[0].(*packet.Packet)
+	return p
+}
+
+// watchPackets listens to the connection's packets both ways: incoming
+// messages go to cs (see connState), outgoing ones get the invalid
+// namespace data; obs, if any, sees them all.
+func (d *Driver) watchPackets(conn eio.Socket, cs *connState, obs Observer) {
+	_ = conn.On("packet", func(args ...any) {
+		p := packetArg(args)
+		if p == nil {
+			return
+		}
+		if obs != nil {
+			obs.PacketIn(*cs.transport.Load(), packetSize(p))
+		}
+		if p.Type == packet.MESSAGE {
+			cs.onMessage(d, p)
+		}
+	})
+	if d.invalidNSData == "" && obs == nil {
+		return
+	}
+	// One listener for both: the engine copies its listener list for
+	// every packet it writes.
+	_ = conn.On("packetCreate", func(args ...any) {
+		p := packetArg(args)
+		if p == nil {
+			return
+		}
+		if d.invalidNSData != "" {
+			d.tagInvalidNamespace(p)
+		}
+		if obs != nil {
+			obs.PacketOut(*cs.transport.Load(), packetSize(p))
+		}
+	})
+}
+
+// observeUpgrades reports the connection's transport upgrades.
+func (d *Driver) observeUpgrades(conn eio.Socket, cs *connState, obs Observer) {
+	_ = conn.On("upgrade", func(...any) {
+		from := *cs.transport.Load()
+		to := conn.Transport().Name()
+		cs.transport.Store(&to)
+		obs.ConnUpgraded(from, to)
 	})
 }
 

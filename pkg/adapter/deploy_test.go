@@ -71,7 +71,7 @@ func balancer(c *clustertest.Cluster) *httptest.Server {
 	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
 		nodes := c.Nodes
 		for i := 0; i < len(nodes); i++ {
-			n := nodes[int(next.Add(1))%len(nodes)]
+			n := nodes[next.Add(1)%uint64(len(nodes))]
 			if n.Socket.Ready() == nil {
 				u, _ := url.Parse(n.URL)
 				pr.SetURL(u)

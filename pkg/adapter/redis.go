@@ -196,13 +196,15 @@ func (r *Redis) Dropped() uint64 { return r.dropped.Load() }
 // ClusterStats implements socketservice.ClusterStatsReporter, for
 // pkg/metrics.
 func (r *Redis) ClusterStats() socketservice.ClusterStats {
-	st := socketservice.ClusterStats{Up: r.healthy(), Nodes: 1, Dropped: r.dropped.Load(), Sent: r.sent.Load(),
+	st := socketservice.ClusterStats{
+		Up: r.healthy(), Nodes: 1, Dropped: r.dropped.Load(), Sent: r.sent.Load(),
 		Received: map[string]uint64{
 			"broadcast": r.received[cluster.KindBroadcast].Load(),
 			"request":   r.received[cluster.KindRequest].Load(),
 			"response":  r.received[cluster.KindResponse].Load(),
 			"heartbeat": r.received[cluster.KindHeartbeat].Load(),
-		}}
+		},
+	}
 	r.mu.Lock()
 	for _, n := range r.nsps {
 		st.Nodes = max(st.Nodes, int(n.ServerCount()))

@@ -168,7 +168,8 @@ func New(opts ...Option) (*Metrics, error) {
 		m.connections, m.upgrades, m.packetsIn, m.packetsOut, m.bytesIn, m.bytesOut,
 		m.sockets, m.connects, m.rejections, m.disconnects, m.recoveries,
 		m.received, m.sent, m.duration, m.errors, m.inflight, m.rejected, m.ackWait, m.clusterReq,
-		m.storeOps, m.storeErrs, buildInfo(), clusterCollector{m},
+		m.storeOps, m.storeErrs, buildInfo(),
+		clusterCollector{m},
 	}
 	if o.runtime {
 		cs = append(cs, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -281,8 +282,8 @@ func (m *Metrics) Events(ns, event string) socketservice.EventObserver {
 		errors:   m.errors.MustCurryWith(prometheus.Labels{"namespace": ns, "event": event}),
 		rejected: m.rejected.MustCurryWith(prometheus.Labels{"namespace": ns, "event": event}),
 	}
-	for o := range h.duration {
-		h.duration[o] = m.duration.WithLabelValues(ns, event, socketservice.Outcome(o).String())
+	for _, o := range []socketservice.Outcome{socketservice.OutcomeOK, socketservice.OutcomeError, socketservice.OutcomeRejected, socketservice.OutcomePanic} {
+		h.duration[o] = m.duration.WithLabelValues(ns, event, o.String())
 	}
 	return h
 }
