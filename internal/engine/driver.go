@@ -45,6 +45,31 @@ type Options struct {
 	Logger               *slog.Logger
 	// Observer sees connections and packets; nil sees nothing.
 	Observer Observer
+	// Detail reports each socket's transport upgrades and outgoing events
+	// to its Handler (when it implements DetailHandler) and room changes to
+	// Events (when it implements RoomEvents), for admin tools. Off, none of
+	// it is set up and it costs nothing.
+	Detail bool
+}
+
+// DetailHandler is a Handler that also sees its socket's upgrades and
+// outgoing events (Options.Detail). Its methods run on engine goroutines
+// and must not block.
+type DetailHandler interface {
+	Handler
+	// OnUpgrade: the socket's connection moved to transport.
+	OnUpgrade(transport string)
+	// OnSent: an event went to the socket (an emit or a broadcast), its
+	// arguments normalised like OnEvent's.
+	OnSent(event string, args []any)
+}
+
+// RoomEvents is an Events that also sees room changes on this node
+// (Options.Detail), including each socket's join of its own room and the
+// changes other nodes ask for. It must not block.
+type RoomEvents interface {
+	Events
+	RoomChanged(nsp, room, id string, joined bool)
 }
 
 // Observer sees the engine's connections and packets, by transport name.
@@ -236,6 +261,7 @@ func (d *Driver) bind(nsp socket.Namespace, fixed bool) {
 	nsp.Use(d.onHandshake)
 	if fixed {
 		d.bindServerEvents(nsp, d.events.Namespace(nsp.Name(), false))
+		d.watchRooms(nsp)
 	}
 	_ = nsp.On("connection", func(args ...any) {
 		if raw, ok := args[0].(*socket.Socket); ok {
@@ -252,9 +278,33 @@ func (d *Driver) onNewNamespace(args ...any) {
 	for _, p := range d.opts.Patterns {
 		if p.MatchString(nsp.Name()) {
 			d.bindServerEvents(nsp, d.events.Namespace(nsp.Name(), true))
+			d.watchRooms(nsp)
 			return
 		}
 	}
+}
+
+// watchRooms reports the room changes of a namespace's adapter to a
+// RoomEvents (Options.Detail).
+func (d *Driver) watchRooms(nsp socket.Namespace) {
+	re, ok := d.events.(RoomEvents)
+	if !d.opts.Detail || !ok {
+		return
+	}
+	name := nsp.Name()
+	report := func(joined bool) func(...any) {
+		return func(args ...any) {
+			if len(args) < 2 {
+				return
+			}
+			room, _ := args[0].(socket.Room)
+			id, _ := args[1].(socket.SocketId)
+			re.RoomChanged(name, string(room), string(id), joined)
+		}
+	}
+	a := nsp.Adapter()
+	_ = a.On("join-room", report(true))
+	_ = a.On("leave-room", report(false))
 }
 
 // janitor forgets sockets whose connection closed during the handshake

@@ -20,6 +20,9 @@ import (
 // wire; pkg/testing/sockettest records one for network-free handler tests.
 type Socket interface {
 	ID() string
+	// ConnID is the id of the socket's Engine.IO connection, which the
+	// client's sockets on every namespace share.
+	ConnID() string
 	Namespace() string
 	Handshake() Handshake
 	Recovered() bool
@@ -108,6 +111,9 @@ func (c *Conn) ID() string { return string(c.raw.Id()) }
 
 // Namespace returns the concrete namespace name.
 func (c *Conn) Namespace() string { return c.nsp }
+
+// ConnID returns the id of the socket's Engine.IO connection.
+func (c *Conn) ConnID() string { return string(c.raw.Conn().Id()) }
 
 // Handshake returns what the client sent when it connected.
 func (c *Conn) Handshake() Handshake { return c.hs }
@@ -374,6 +380,7 @@ func (d *Driver) onConnection(raw *socket.Socket) {
 		h.OnConnect()
 	}
 	raw.OnAny(c.onEvent)
+	c.watchDetail()
 	_ = raw.On("disconnect", func(args ...any) {
 		reason, _ := args[0].(string)
 		d.onDisconnect(c, reason)
@@ -390,6 +397,29 @@ func (d *Driver) onConnection(raw *socket.Socket) {
 		}
 		d.onDisconnect(c, "transport close")
 	}
+}
+
+// watchDetail reports the socket's upgrades and outgoing events to a
+// DetailHandler (Options.Detail).
+func (c *Conn) watchDetail() {
+	dh, ok := c.handler().(DetailHandler)
+	if !c.d.opts.Detail || !ok {
+		return
+	}
+	conn := c.raw.Conn()
+	_ = conn.On("upgrade", func(...any) {
+		if t := conn.Transport(); t != nil && !c.gone.Load() {
+			dh.OnUpgrade(t.Name())
+		}
+	})
+	c.raw.OnAnyOutgoing(func(args ...any) {
+		if len(args) == 0 {
+			return
+		}
+		event, _ := args[0].(string)
+		rest, _ := decode.Normalize(args[1:]).([]any)
+		dh.OnSent(event, rest)
+	})
 }
 
 // onEvent receives every event of a connected socket, in arrival order.

@@ -81,7 +81,7 @@ func (e *serverEvents) Handshake(c *engine.Conn) engine.Handler {
 	if len(mw) == 0 && len(hooks) == 0 {
 		s.accept(w)
 		c.Accept()
-		return (*socketHandler)(w)
+		return s.handlerFor(w)
 	}
 	s.inflight.add(1)
 	go func() {
@@ -106,7 +106,7 @@ func (e *serverEvents) Handshake(c *engine.Conn) engine.Handler {
 		}
 		c.Reject(msg, wire)
 	}()
-	return (*socketHandler)(w)
+	return s.handlerFor(w)
 }
 
 // ServerEvent implements engine.Events.
@@ -236,6 +236,7 @@ func (s *Server) accept(w *Socket) {
 		if s.obs != nil {
 			s.obs.SocketConnected(w.label(), w.wire.Recovered())
 		}
+		s.monitorConnected(w)
 	}
 }
 
@@ -244,12 +245,13 @@ func (s *Server) accept(w *Socket) {
 func (s *Server) uncount(w *Socket, reason string) {
 	if w.count.Swap(countDone) == counted {
 		s.counter(w.nsp).Add(-1)
+		if reason == "" {
+			reason = "transport close"
+		}
 		if s.obs != nil {
-			if reason == "" {
-				reason = "transport close"
-			}
 			s.obs.SocketDisconnected(w.label(), reason)
 		}
+		s.monitorDisconnected(w, reason)
 	}
 }
 

@@ -45,6 +45,7 @@ type Params struct {
 	Cluster    Cluster                 `optional:"true"`
 	Store      session.Store           `optional:"true"`
 	Observers  []Observer              `group:"socketfx.observers"`
+	Monitors   []Monitor               `group:"socketfx.monitors"`
 }
 
 // ObserversGroup is the fx value group AsObserver provides into.
@@ -60,7 +61,7 @@ func AsObserver(constructor any) fx.Option {
 // NewFx builds the Server for fx (Module provides it) and ties it to the app's lifecycle: it
 // starts on fx start and stops gracefully on fx stop.
 func NewFx(p Params) (*Server, error) {
-	s, err := New(p.Config, WithLogger(p.Logger), WithServices(p.Services...), WithGlobalMiddleware(p.Middleware...), WithGlobalAfterHooks(p.After...), WithGlobalConnectMiddleware(p.ConnectMW...), WithInputValidator(p.Validator), WithAllowRequest(p.Allow), WithCluster(p.Cluster), WithSessionStore(p.Store), WithObservers(p.Observers...))
+	s, err := New(p.Config, WithLogger(p.Logger), WithServices(p.Services...), WithGlobalMiddleware(p.Middleware...), WithGlobalAfterHooks(p.After...), WithGlobalConnectMiddleware(p.ConnectMW...), WithInputValidator(p.Validator), WithAllowRequest(p.Allow), WithCluster(p.Cluster), WithSessionStore(p.Store), WithObservers(p.Observers...), WithMonitors(p.Monitors...))
 	if err != nil {
 		return nil, err
 	}

@@ -133,7 +133,7 @@ func (s *Server) observer() Observer {
 	case 1:
 		return s.observers[0]
 	}
-	return multiObserver(s.observers)
+	return newMultiObserver(s.observers)
 }
 
 // bindObservers gives every route its EventObserver, at Start.
@@ -239,91 +239,73 @@ func (o observedStore) Expired(ctx context.Context, now time.Time) ([]session.Re
 	return recs, err
 }
 
-// multiObserver fans out to several observers.
-type multiObserver []Observer
-
-func (m multiObserver) ConnOpened(t string) {
-	for _, o := range m {
-		o.ConnOpened(t)
-	}
+// multiObserver fans out to several observers; the engine's reports go
+// through its multiWire.
+type multiObserver struct {
+	multiWire
+	all []Observer
 }
 
-func (m multiObserver) ConnUpgraded(from, to string) {
-	for _, o := range m {
-		o.ConnUpgraded(from, to)
+func newMultiObserver(obs []Observer) multiObserver {
+	w := make(multiWire, len(obs))
+	for i, o := range obs {
+		w[i] = o
 	}
-}
-
-func (m multiObserver) ConnClosed(t, reason string) {
-	for _, o := range m {
-		o.ConnClosed(t, reason)
-	}
-}
-
-func (m multiObserver) PacketIn(t string, n int) {
-	for _, o := range m {
-		o.PacketIn(t, n)
-	}
-}
-
-func (m multiObserver) PacketOut(t string, n int) {
-	for _, o := range m {
-		o.PacketOut(t, n)
-	}
+	return multiObserver{multiWire: w, all: obs}
 }
 
 func (m multiObserver) SocketConnected(ns string, recovered bool) {
-	for _, o := range m {
+	for _, o := range m.all {
 		o.SocketConnected(ns, recovered)
 	}
 }
 
 func (m multiObserver) SocketRejected(ns string, code Code) {
-	for _, o := range m {
+	for _, o := range m.all {
 		o.SocketRejected(ns, code)
 	}
 }
 
 func (m multiObserver) SocketDisconnected(ns, reason string) {
-	for _, o := range m {
+	for _, o := range m.all {
 		o.SocketDisconnected(ns, reason)
 	}
 }
 
 func (m multiObserver) RecoveryAttempted(ns string, recovered bool) {
-	for _, o := range m {
+	for _, o := range m.all {
 		o.RecoveryAttempted(ns, recovered)
 	}
 }
 
 func (m multiObserver) Events(ns, event string) EventObserver {
-	hs := make(multiHandler, len(m))
-	for i, o := range m {
+	hs := make(multiHandler, len(m.all))
+	for i, o := range m.all {
 		hs[i] = o.Events(ns, event)
 	}
 	return hs
 }
 
 func (m multiObserver) EventSent(ns, event string) {
-	for _, o := range m {
+	for _, o := range m.all {
 		o.EventSent(ns, event)
 	}
 }
 
 func (m multiObserver) AckWaited(ns, outcome string, d time.Duration) {
-	for _, o := range m {
+	for _, o := range m.all {
 		o.AckWaited(ns, outcome, d)
 	}
 }
 
 func (m multiObserver) ClusterRequest(op, outcome string, d time.Duration) {
-	for _, o := range m {
+	for _, o := range m.all {
 		o.ClusterRequest(op, outcome, d)
 	}
 }
 
 func (m multiObserver) SessionStore(op string, err error) {
-	for _, o := range m {
+	for _, o := range m.all {
 		o.SessionStore(op, err)
 	}
 }

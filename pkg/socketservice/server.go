@@ -41,6 +41,7 @@ type Server struct {
 	cluster       Cluster
 	store         session.Store
 	observers     []Observer
+	monitors      []Monitor
 	obs           Observer      // the observers combined, or nil
 	rootUnknown   EventObserver // unknown events of "/" without a service
 
@@ -231,9 +232,10 @@ func (s *Server) driverOptions() engine.Options {
 		Logger:               s.log,
 		InvalidNamespaceData: map[string]any{"code": string(CodeInvalidNamespace)},
 	}
-	if s.obs != nil {
-		o.Observer = s.obs
+	if w := s.wireObserver(); w != nil {
+		o.Observer = w
 	}
+	o.Detail = s.monitored()
 	if c.CORS != nil {
 		o.CORS = &engine.CORS{Origins: c.CORS.Origins, Credentials: c.CORS.Credentials}
 	}

@@ -299,3 +299,7 @@ func (s *Server) newSocket(wire engine.Socket, def *serviceDef) *Socket {
 	w.ctx, w.cancel = context.WithCancel(session.NewContext(s.ctx, wire.Session()))
 	return w
 }
+
+// ConnID returns the id of the socket's Engine.IO connection, which the
+// client's sockets on every namespace share (Socket.IO's socket.client.id).
+func (s *Socket) ConnID() string { return s.wire.ConnID() }

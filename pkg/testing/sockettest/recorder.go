@@ -87,6 +87,7 @@ func (r *recorder) Handshake() engine.Handshake { return r.hs }
 func (r *recorder) Recovered() bool             { return false }
 func (r *recorder) Connected() bool             { return !r.disconnected() }
 func (r *recorder) Transport() string           { return "test" }
+func (r *recorder) ConnID() string              { return "conn-" + r.id }
 func (r *recorder) Session() *session.Session   { return r.sess }
 
 // Gone is false even after Disconnect, so that a spec still sees what the
