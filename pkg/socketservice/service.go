@@ -334,6 +334,10 @@ func (r *Router) OnDisconnect(h DisconnectHook) {
 // OnInit adds a hook run when the namespace is created; see InitHook.
 func (r *Router) OnInit(h InitHook) { r.svc.init = append(r.svc.init, h) }
 
+// ReservedEvent reports whether Socket.IO reserves event, so that no
+// handler may take it and no emit may send it (connect, disconnect, …).
+func ReservedEvent(event string) bool { return reservedEvents[event] }
+
 var reservedEvents = map[string]bool{
 	"connect": true, "connect_error": true, "disconnect": true, "disconnecting": true,
 	"newListener": true, "removeListener": true,
