@@ -3,6 +3,8 @@ SHELL   := /bin/bash
 GO      ?= go
 INTEROP := interop
 DIST    := internal/clientdist/dist
+# The Socket.IO Admin UI the demo serves, copied like the client.
+ADMIN_DIST := internal/admindist/dist
 CLIENT  := $(INTEROP)/node_modules/socket.io-client
 CLIENT_FILES := socket.io.js socket.io.js.map socket.io.min.js socket.io.min.js.map \
 	socket.io.esm.min.js socket.io.esm.min.js.map socket.io.msgpack.min.js socket.io.msgpack.min.js.map
@@ -30,6 +32,9 @@ $(INTEROP)/node_modules/.package-lock.json: $(INTEROP)/package.json $(INTEROP)/p
 client: deps
 	@for f in $(CLIENT_FILES); do cp $(CLIENT)/dist/$$f $(DIST)/$$f; done
 	@cp $(CLIENT)/package.json $(DIST)/package.json
+	@find $(ADMIN_DIST) -mindepth 1 ! -name README.md -delete
+	@cp -R $(INTEROP)/node_modules/@socket.io/admin-ui/ui/dist/. $(ADMIN_DIST)/
+	@mkdir -p $(ADMIN_DIST)/mdi && cp -R $(INTEROP)/node_modules/@mdi/font/css $(INTEROP)/node_modules/@mdi/font/fonts $(ADMIN_DIST)/mdi/
 
 run: client
 	$(GO) run ./cmd/socketfx-demo

@@ -10,8 +10,14 @@ import (
 // uiParams is what UIModule's constructor takes from the app.
 type uiParams struct {
 	fx.In
-	Logger *slog.Logger `optional:"true"`
+	Logger  *slog.Logger `optional:"true"`
+	Options UIOptions    `optional:"true"`
 }
+
+// UIOptions are options UIModule takes from the app, after its own: for
+// what is known only when the app is built, such as a password from a
+// flag (provide a func(Config) (admin.UIOptions, error)).
+type UIOptions []UIOption
 
 // UIModule serves the Admin UI's protocol under fx: it provides the *UI,
 // gives it to the server as a service and a monitor, and starts and stops
@@ -25,10 +31,11 @@ type uiParams struct {
 func UIModule(opts ...UIOption) fx.Option {
 	return fx.Module("admin-ui",
 		fx.Provide(func(p uiParams) (*UI, error) {
-			all := opts
+			var all []UIOption
 			if p.Logger != nil {
-				all = append([]UIOption{WithUILogger(p.Logger)}, opts...)
+				all = append(all, WithUILogger(p.Logger))
 			}
+			all = append(append(all, opts...), p.Options...)
 			return NewUI(all...)
 		}),
 		fx.Provide(

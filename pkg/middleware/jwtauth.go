@@ -34,6 +34,26 @@ type JWTConfig struct {
 // claims; otherwise the connection is refused with UNAUTHORIZED (the client
 // learns "missing token", "token expired" or "invalid token", nothing more).
 func JWTAuth(cfg JWTConfig) socketservice.ConnectMiddleware {
+	verify := TokenVerifier(cfg)
+	return socketservice.ConnectGuard(func(ctx context.Context, s *socketservice.Socket) error {
+		raw := s.Handshake().Token()
+		if raw == "" {
+			return socketservice.NewError(socketservice.CodeUnauthorized, "missing token")
+		}
+		id, err := verify(raw)
+		if err != nil {
+			return err
+		}
+		s.SetIdentity(id)
+		return nil
+	})
+}
+
+// TokenVerifier returns the check JWTAuth makes of a token, for HTTP
+// handlers that take the same tokens (an "Authorization: Bearer" header on
+// an admin API). Its errors are *socketservice.Error with CodeUnauthorized
+// and the message "invalid token" or "token expired", the cause wrapped.
+func TokenVerifier(cfg JWTConfig) func(raw string) (socketservice.Identity, error) {
 	methods := cfg.Methods
 	if len(methods) == 0 {
 		methods = []string{"HS256"}
@@ -50,18 +70,14 @@ func JWTAuth(cfg JWTConfig) socketservice.ConnectMiddleware {
 		keyfunc = func(*jwt.Token) (any, error) { return cfg.Secret, nil }
 	}
 	parser := jwt.NewParser(jwt.WithValidMethods(methods), jwt.WithExpirationRequired())
-	return socketservice.ConnectGuard(func(ctx context.Context, s *socketservice.Socket) error {
-		raw := s.Handshake().Token()
-		if raw == "" {
-			return socketservice.NewError(socketservice.CodeUnauthorized, "missing token")
-		}
+	return func(raw string) (socketservice.Identity, error) {
 		claims := jwt.MapClaims{}
 		if _, err := parser.ParseWithClaims(raw, claims, keyfunc); err != nil {
 			msg := "invalid token"
 			if errors.Is(err, jwt.ErrTokenExpired) {
 				msg = "token expired"
 			}
-			return socketservice.NewError(socketservice.CodeUnauthorized, msg).WithCause(err)
+			return socketservice.Identity{}, socketservice.NewError(socketservice.CodeUnauthorized, msg).WithCause(err)
 		}
 		sub, _ := claims.GetSubject()
 		id := socketservice.Identity{Subject: sub, Claims: claims}
@@ -73,9 +89,8 @@ func JWTAuth(cfg JWTConfig) socketservice.ConnectMiddleware {
 				}
 			}
 		}
-		s.SetIdentity(id)
-		return nil
-	})
+		return id, nil
+	}
 }
 
 // IssueToken signs an HS256 token for id that expires after ttl, with the

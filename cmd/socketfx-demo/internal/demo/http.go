@@ -1,7 +1,9 @@
 package demo
 
 import (
+	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"embed"
 	"encoding/json"
 	"flag"
@@ -12,7 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/socketfx/socketfx/internal/admindist"
 	"github.com/socketfx/socketfx/pkg/adapter"
+	"github.com/socketfx/socketfx/pkg/admin"
 	"github.com/socketfx/socketfx/pkg/health"
 	"github.com/socketfx/socketfx/pkg/metrics"
 	"github.com/socketfx/socketfx/pkg/middleware"
@@ -36,13 +40,22 @@ type Config struct {
 	// DrainDelay is how long a stopping demo keeps serving with /readyz
 	// at 503 (socketservice.Config.DrainDelay).
 	DrainDelay time.Duration
+	// AdminPassword is the password of user "admin" in the Admin UI
+	// (served at /admin/ui/, namespace /admin); empty means
+	// DefaultAdminPassword.
+	AdminPassword string
 }
+
+// DefaultAdminPassword is the demo's Admin UI password unless
+// -admin-password or SOCKETFX_DEMO_ADMIN_PASSWORD says otherwise.
+const DefaultAdminPassword = "socketfx" //nolint:gosec // the documented demo default
 
 // ConfigFromArgs reads the demo's flags (args without the program name)
 // and environment: -addr (or PORT), -redis, -drain-delay (or
-// SOCKETFX_DEMO_DRAIN_DELAY) and SOCKETFX_DEMO_SECRET.
+// SOCKETFX_DEMO_DRAIN_DELAY), -admin-password (or
+// SOCKETFX_DEMO_ADMIN_PASSWORD) and SOCKETFX_DEMO_SECRET.
 func ConfigFromArgs(args []string, getenv func(string) string) (Config, error) {
-	cfg := Config{Addr: ":3000", Secret: getenv("SOCKETFX_DEMO_SECRET")}
+	cfg := Config{Addr: ":3000", Secret: getenv("SOCKETFX_DEMO_SECRET"), AdminPassword: getenv("SOCKETFX_DEMO_ADMIN_PASSWORD")}
 	if p := getenv("PORT"); p != "" {
 		cfg.Addr = ":" + p
 	}
@@ -58,6 +71,8 @@ func ConfigFromArgs(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&cfg.Redis, "redis", "", "join a cluster through this Redis, e.g. redis://127.0.0.1:6379")
 	fs.DurationVar(&cfg.DrainDelay, "drain-delay", cfg.DrainDelay,
 		"on SIGTERM, keep serving this long with /readyz at 503 before closing (or $SOCKETFX_DEMO_DRAIN_DELAY)")
+	fs.StringVar(&cfg.AdminPassword, "admin-password", cfg.AdminPassword,
+		`password of user "admin" in the Admin UI at /admin/ui/ (or $SOCKETFX_DEMO_ADMIN_PASSWORD; empty: `+DefaultAdminPassword+`)`)
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -168,6 +183,8 @@ type MuxParams struct {
 	Cluster *adapter.Redis `optional:"true"`
 	Checks  []health.Check `group:"socketfx.health"`
 	Metrics *metrics.Metrics
+	// AdminAPI is the REST management API, for /admin/api/.
+	AdminAPI *admin.API
 }
 
 // NewMux routes the demo's HTTP endpoints and mounts the socket server.
@@ -192,12 +209,52 @@ func NewMux(p MuxParams) *http.ServeMux {
 	mux.Handle("GET /metrics", p.Metrics.Handler())
 	mux.Handle("POST /api/notify", notify)
 	mux.Handle("POST /api/login", LoginHandler(keys))
+	mux.Handle("/admin/api/", http.StripPrefix("/admin/api", p.AdminAPI))
+	mux.Handle("GET /admin/ui/", http.StripPrefix("/admin/ui", admindist.Handler()))
+	mux.Handle("GET /admin/ui", http.RedirectHandler("/admin/ui/", http.StatusMovedPermanently))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		page, _ := web.ReadFile("web/index.html")
 		_, _ = w.Write(page)
 	})
 	return mux
+}
+
+// NewAdminAPI is the REST management API behind the demo's admin tokens:
+// "Authorization: Bearer <token>" from POST /api/login with role "admin".
+func NewAdminAPI(srv *socketservice.Server, keys *Keys, checks []health.Check, log *slog.Logger) (*admin.API, error) {
+	verify := middleware.TokenVerifier(middleware.JWTConfig{Secret: keys.Secret})
+	auth := func(r *http.Request, _ admin.Access) error {
+		h := r.Header.Get("Authorization")
+		if len(h) < 8 || !strings.EqualFold(h[:7], "bearer ") {
+			return admin.ErrUnauthorized
+		}
+		id, err := verify(h[7:])
+		if err != nil {
+			return fmt.Errorf("%w: %w", admin.ErrUnauthorized, err)
+		}
+		if !id.HasRole("admin") {
+			return admin.ErrForbidden
+		}
+		return nil
+	}
+	return admin.NewAPI(srv, auth, admin.WithChecks(checks...), admin.WithAPILogger(log))
+}
+
+// adminUI is the Admin UI's login: user "admin" with Config.AdminPassword
+// (DefaultAdminPassword when empty). The demo holds the password itself
+// (from a flag), so it compares in constant time rather than keep a
+// bcrypt hash; an app with stored credentials uses admin.WithBasicAuth.
+func adminUI(cfg Config) admin.UIOptions {
+	want := cfg.AdminPassword
+	if want == "" {
+		want = DefaultAdminPassword
+	}
+	return admin.UIOptions{admin.WithLogin(func(_ context.Context, user, password string) (bool, error) {
+		userOK := subtle.ConstantTimeCompare([]byte(user), []byte("admin")) == 1
+		passOK := subtle.ConstantTimeCompare([]byte(password), []byte(want)) == 1
+		return userOK && passOK, nil
+	})}
 }
 
 // URL returns the base URL of the running demo (its socket server's
@@ -253,7 +310,9 @@ var Module = fx.Module("demo",
 	socketservice.AsService(NewChat),
 	socketservice.AsService(NewTenants),
 	socketservice.AsService(NewTenantRoutes),
-	fx.Provide(KeysFromConfig, NewNotifier, NewMux),
+	fx.Provide(KeysFromConfig, NewNotifier, NewMux, adminUI),
+	fx.Provide(fx.Annotate(NewAdminAPI, fx.ParamTags(``, ``, `group:"socketfx.health"`, `optional:"true"`))),
+	admin.UIModule(),
 	// The socket server's own listener serves the whole mux: no listener
 	// or lifecycle code here.
 	socketservice.AsHTTPHandler(func(m *http.ServeMux) http.Handler { return m }),
