@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -100,5 +102,46 @@ var _ = Describe("the demo's admin tools", func() {
 		}
 		Eventually(func() []nodeclient.Report { return d.Find("connect_error", "bad") }).Should(ConsistOf(HaveKeyWithValue("message", "invalid credentials")))
 		Eventually(func() []nodeclient.Report { return d.Events("good") }).Should(ContainElement(HaveKeyWithValue("event", "config")))
+	})
+
+	It("works in the real Admin UI in headless Chromium: the server row, the sockets, and a click that disconnects a Node client", func() {
+		d, err := nodeclient.Start()
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(d.Close)
+		d.Send(map[string]any{"op": "connect", "id": "c", "url": base + "/chat", "opts": map[string]any{"auth": map[string]any{"name": "gus"}}})
+		d.Send(map[string]any{"op": "connect", "id": "login", "url": base + "/admin", "opts": map[string]any{"auth": map[string]any{"username": "admin", "password": "hunter2"}}})
+		Eventually(func() []nodeclient.Report { return d.Find("connect", "c") }).Should(HaveLen(1))
+		sid := d.Find("connect", "c")[0]["sid"].(string)
+		var session string
+		Eventually(func() bool {
+			for _, e := range d.Events("login") {
+				if e["event"] == "session" {
+					session = e["args"].([]any)[0].(string)
+					return true
+				}
+			}
+			return false
+		}).Should(BeTrue(), "the UI's session, for the browser's localStorage")
+		d.Send(map[string]any{"op": "disconnect", "id": "login"})
+
+		dir := os.Getenv("SOCKETFX_ARTIFACTS")
+		if dir == "" {
+			dir = filepath.Join(nodeclient.Dir(), "..", ".artifacts")
+		}
+		Expect(os.MkdirAll(dir, 0o750)).To(Succeed())
+		shot := filepath.Join(dir, "admin-ui.png")
+		host, _ := os.Hostname()
+		ui, err := nodeclient.StartScript("adminui.js", base+"/admin/ui/", base, session, fmt.Sprintf("%s#%d", host, os.Getpid()), "/chat", sid, shot)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(ui.Close)
+		Eventually(func() []nodeclient.Report { return ui.Reports() }, "60s").Should(ContainElement(HaveKeyWithValue("type", "closed")), ui.Stderr)
+		Expect(ui.Reports()).NotTo(ContainElement(HaveKeyWithValue("type", "driver_error")), func() string { return fmt.Sprint(ui.Reports(), ui.Stderr()) })
+		Expect(ui.Reports()).To(ContainElements(HaveKeyWithValue("type", "server_row"), HaveKeyWithValue("type", "socket_row"), HaveKeyWithValue("type", "clicked")))
+		Expect(shot).To(BeAnExistingFile())
+		// The page has two disconnect buttons: the socket's (the client
+		// hears "io server disconnect") and its connection's (_disconnect
+		// with close: "transport close").
+		Eventually(func() []nodeclient.Report { return d.Find("disconnect", "c") }).Should(ConsistOf(
+			HaveKeyWithValue("reason", BeElementOf("io server disconnect", "transport close"))))
 	})
 })
