@@ -4,7 +4,9 @@
 // line. The Go specs use it to prove that socketfx nodes and Node servers
 // share one cluster.
 //
-// usage: node cluster-server.js <redis-url> <namespace>
+// usage: node cluster-server.js <redis-url> <namespace> [admin-server-id]
+// With an admin server id, the server calls @socket.io/admin-ui's
+// instrument() (no auth, development mode) under that serverId.
 // commands:
 //   {"op":"emit","rooms":[…],"except":[…],"event":"e","args":[…]}   io.of(nsp).to(rooms).except(except).emit
 //   {"op":"emitter","rooms":[…],"event":"e","args":[…]}              the same through @socket.io/redis-emitter
@@ -25,7 +27,7 @@ const { createAdapter } = require("@socket.io/redis-adapter");
 const { Emitter } = require("@socket.io/redis-emitter");
 const { createClient } = require("redis");
 
-const [url, nspName] = process.argv.slice(2);
+const [url, nspName, adminServerId] = process.argv.slice(2);
 
 function out(obj) {
   process.stdout.write(JSON.stringify(obj) + "\n");
@@ -40,6 +42,7 @@ async function main() {
 
   const httpServer = http.createServer();
   const io = new Server(httpServer, { adapter: createAdapter(pub, sub) });
+  if (adminServerId) require("@socket.io/admin-ui").instrument(io, { auth: false, mode: "development", serverId: adminServerId });
   const nsp = io.of(nspName);
   const emitter = new Emitter(emitterClient).of(nspName);
 
