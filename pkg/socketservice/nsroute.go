@@ -9,6 +9,10 @@ import (
 // paramName is a route parameter's name: a Go identifier.
 var paramName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// defaultParamPattern is what a route parameter matches without an
+// expression: one segment.
+const defaultParamPattern = `[^/]+`
+
 // compileRoute turns a route-style namespace such as "/tenant/{id}" or
 // "/org/{org}/team/{team:[0-9]+}" into an anchored regular expression whose
 // named groups are the parameters. A parameter matches one path segment
@@ -44,7 +48,7 @@ func compileRoute(route string) (*regexp.Regexp, error) {
 		}
 		seen[name] = true
 		if !custom {
-			expr = `[^/]+`
+			expr = defaultParamPattern
 		}
 		if _, err := regexp.Compile(expr); err != nil {
 			return nil, fmt.Errorf("namespace %q: route parameter {%s}: %w", route, name, err)

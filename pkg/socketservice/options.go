@@ -32,6 +32,7 @@ type handlerConfig struct {
 	emits      []declaredEmit
 	middleware []Middleware
 	after      []AfterHook
+	errors     []Code // declared for the contract (WithErrors)
 }
 
 // WithRawResponse acks with the handler's result as it is, instead of the

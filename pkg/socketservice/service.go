@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 )
@@ -95,21 +96,12 @@ type route struct {
 // global, then each router from the service down to the group, then the
 // handler's own; after hooks run the other way, the handler's first.
 func (rt *route) build(global []Middleware, globalAfter []AfterHook, b binding) {
-	var routers []*Router
-	for r := rt.router; r != nil; r = r.parent {
-		routers = append(routers, r)
-	}
+	routers := rt.ancestry()
 	mw := append([]Middleware(nil), global...)
-	var cfg handlerConfig
 	for i := len(routers) - 1; i >= 0; i-- {
 		mw = append(mw, routers[i].middleware...)
-		for _, o := range routers[i].options {
-			o.apply(&cfg)
-		}
 	}
-	for _, o := range rt.opts {
-		o.apply(&cfg)
-	}
+	cfg := rt.options(routers)
 	mw = append(mw, cfg.middleware...)
 	for _, r := range routers {
 		cfg.after = append(cfg.after, r.after...)
@@ -121,6 +113,31 @@ func (rt *route) build(global []Middleware, globalAfter []AfterHook, b binding) 
 		h = markRan(h) // typed handlers mark it after decoding (binding.ran)
 	}
 	rt.chain = chain(mw, h)
+}
+
+// options resolves the route's handler options: the routers' defaults,
+// outermost first, then the handler's own. routers are the route's router
+// and its ancestors, innermost first.
+func (rt *route) options(routers []*Router) handlerConfig {
+	var cfg handlerConfig
+	for i := len(routers) - 1; i >= 0; i-- {
+		for _, o := range routers[i].options {
+			o.apply(&cfg)
+		}
+	}
+	for _, o := range rt.opts {
+		o.apply(&cfg)
+	}
+	return cfg
+}
+
+// ancestry is the route's router and its ancestors, innermost first.
+func (rt *route) ancestry() []*Router {
+	var routers []*Router
+	for r := rt.router; r != nil; r = r.parent {
+		routers = append(routers, r)
+	}
+	return routers
 }
 
 // markRan notes on the event that its handler ran (for OutcomeRejected).
@@ -150,6 +167,7 @@ type serviceDef struct {
 	name       string
 	pattern    *regexp.Regexp
 	patternSrc string
+	route      bool // patternSrc is a route ("/tenant/{id}"), not a regexp
 	nameSet    int
 	routes     map[string]*route
 	connectMW  []ConnectMiddleware
@@ -161,6 +179,11 @@ type serviceDef struct {
 	expired      []SessionExpiredHook
 	errs         []error
 	unknownObs   EventObserver // events no handler serves; nil without observers
+	// For the contract: declared outgoing events (Router.Emits), in the
+	// order declared, and the handshake auth's type (Router.ExpectAuth).
+	emits     map[string]reflect.Type
+	emitOrder []string
+	auth      reflect.Type
 }
 
 func newServiceDef(svc Service) *serviceDef {
@@ -212,7 +235,7 @@ func (r *Router) Namespace(name string) {
 		r.svc.errs = append(r.svc.errs, err)
 		return
 	}
-	r.svc.pattern, r.svc.patternSrc = re, name
+	r.svc.pattern, r.svc.patternSrc, r.svc.route = re, name, true
 }
 
 // NamespacePattern binds the service to every namespace whose whole name

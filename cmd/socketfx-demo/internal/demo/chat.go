@@ -78,19 +78,33 @@ type Message struct {
 	Text string `json:"text"`
 }
 
-// Register declares the chat's namespace, connection middleware and
-// handlers.
+// ChatAuth is the handshake auth of /chat: a token from POST /api/login,
+// or a guest name.
+type ChatAuth struct {
+	Token string `json:"token,omitempty" doc:"a token from POST /api/login"`
+	Name  string `json:"name,omitempty" doc:"a guest's name, without a token"`
+}
+
+// messageSent is the event every socket of a room gets for each message.
+const messageSent = socketservice.Event[Message]("chat:message")
+
+// Register declares the chat's namespace, connection middleware, handlers
+// and the events it sends (for the contract at /asyncapi.json).
 func (c *Chat) Register(r *socketservice.Router) {
 	r.Namespace("/chat")
+	r.ExpectAuth(ChatAuth{})
+	r.Emits(messageSent)
 	r.UseConnect(c.authenticate)
 	r.OnConnect(c.connect)
 	r.Handle("chat:join", socketservice.TypedSocket(c.join))
 	r.Handle("chat:whoami", socketservice.TypedSocket0(c.whoami))
 	r.Handle("chat:message", socketservice.TypedSocket(c.message),
 		// The demo's limit: 50 messages a second per socket, bursts of 500.
-		socketservice.WithMiddleware(middleware.RateLimit(middleware.RateLimitConfig{Rate: 50, Burst: 500})))
+		socketservice.WithMiddleware(middleware.RateLimit(middleware.RateLimitConfig{Rate: 50, Burst: 500})),
+		socketservice.WithErrors(socketservice.CodeRateLimited))
 	r.Handle("admin:announce", socketservice.Typed(c.announce),
 		socketservice.WithMiddleware(middleware.RequireRole("admin")),
+		socketservice.WithErrors(socketservice.CodeUnauthorized, socketservice.CodeForbidden),
 		socketservice.WithBroadcast("admin:announce"))
 }
 
@@ -165,7 +179,7 @@ func (c *Chat) whoami(ctx context.Context, s *socketservice.Socket) (WhoAmI, err
 
 func (c *Chat) message(ctx context.Context, s *socketservice.Socket, in MessageRequest) (Message, error) {
 	msg := Message{ID: newID(), Room: in.Room, From: displayName(ctx), Text: in.Text}
-	if err := s.To(in.Room).Emit("chat:message", msg); err != nil {
+	if err := messageSent.Emit(s.To(in.Room), msg); err != nil {
 		return Message{}, err
 	}
 	return msg, nil

@@ -17,6 +17,7 @@ import (
 	"github.com/socketfx/socketfx/internal/admindist"
 	"github.com/socketfx/socketfx/pkg/adapter"
 	"github.com/socketfx/socketfx/pkg/admin"
+	"github.com/socketfx/socketfx/pkg/contract"
 	"github.com/socketfx/socketfx/pkg/health"
 	"github.com/socketfx/socketfx/pkg/metrics"
 	"github.com/socketfx/socketfx/pkg/middleware"
@@ -212,12 +213,32 @@ func NewMux(p MuxParams) *http.ServeMux {
 	mux.Handle("/admin/api/", http.StripPrefix("/admin/api", p.AdminAPI))
 	mux.Handle("GET /admin/ui/", http.StripPrefix("/admin/ui", admindist.Handler()))
 	mux.Handle("GET /admin/ui", http.RedirectHandler("/admin/ui/", http.StatusMovedPermanently))
+	// The wire contract, generated from the handlers at the first request.
+	for pattern, f := range map[string]contract.Format{
+		"GET /asyncapi.json":        contract.AsyncAPI,
+		"GET /socketfx.d.ts":        contract.TypeScript,
+		"GET /contract.schema.json": contract.JSONSchema,
+	} {
+		mux.Handle(pattern, contract.Handler(srv, f, ContractOptions()...))
+	}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		page, _ := web.ReadFile("web/index.html")
 		_, _ = w.Write(page)
 	})
 	return mux
+}
+
+// ContractOptions are the options of the demo's contract, served at
+// /asyncapi.json, /socketfx.d.ts and /contract.schema.json and written by
+// "socketfx-demo contract": the Admin UI's namespace is left out.
+func ContractOptions() []contract.Option {
+	return []contract.Option{
+		contract.WithTitle("socketfx demo"),
+		contract.WithVersion("1.0.0"),
+		contract.WithDescription("The chat, tenants and admin announcements of the socketfx demo."),
+		contract.WithoutNamespaces(admin.DefaultUINamespace),
+	}
 }
 
 // NewAdminAPI is the REST management API behind the demo's admin tokens:
