@@ -89,6 +89,9 @@ func (d *Driver) onEngineConnection(args ...any) {
 		}
 		cs.endAll()
 		d.polls.answer(conn.Id(), false)
+		if tr := conn.Transport(); tr != nil && tr.Name() == "polling" {
+			finishPollingClose(tr)
+		}
 		d.conns.Delete(conn)
 	})
 }

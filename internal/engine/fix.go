@@ -3,6 +3,8 @@ package engine
 import (
 	"bytes"
 	"reflect"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
 	"github.com/zishang520/socket.io/v3/pkg/types"
@@ -23,6 +25,29 @@ func privateID(s *socket.Socket) string {
 		return ""
 	}
 	return f.String()
+}
+
+// finishPollingClose ends the orderly close that a polling transport
+// buffers when it is closed with no poll pending: it keeps the close
+// packet for the next poll, with a 30 s timer (the engine's
+// DefaultPollingCloseTimeout) in a goroutine of its own. Once the session
+// itself has closed (a ping timeout between two polls), no poll of it is
+// served again ("Session ID unknown"), so the timer would only hold its
+// goroutine for 30 s; this runs the close at once instead. The callback is
+// unexported in v3.0.6: a changed layout leaves the timer to run out.
+func finishPollingClose(tr any) {
+	v := reflect.ValueOf(tr)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return
+	}
+	f := v.Elem().FieldByName("shouldClose")
+	if !f.IsValid() || f.Type() != reflect.TypeFor[atomic.Pointer[types.Callable]]() || !f.CanAddr() {
+		return
+	}
+	pending := (*atomic.Pointer[types.Callable])(unsafe.Pointer(f.UnsafeAddr())) //nolint:gosec // the field's own type, checked above
+	if fn := pending.Swap(nil); fn != nil && *fn != nil {
+		(*fn)()
+	}
 }
 
 // invalidNamespace is how the engine encodes the body of its refusal of a

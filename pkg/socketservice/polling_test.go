@@ -112,6 +112,24 @@ var _ = Describe("long-polling close path", func() {
 		wg.Wait()
 	})
 
+	It("leaves no close timer behind when the ping timeout closes a session between two polls", func() {
+		// The transport, closed with no poll pending, buffers its close
+		// packet for the next poll and arms a 30 s timer; the session is
+		// gone, so no poll of it comes. leakCheck fails on that timer.
+		start(25 * time.Millisecond)
+		var sessions []*pollSession
+		for i := 0; i < 5; i++ {
+			p := openPoll(srv.URL)
+			code, body := p.get(answered) // the ping, never answered, and no poll after it
+			Expect(code).To(Equal(http.StatusOK))
+			Expect(body).To(Equal("2"))
+			sessions = append(sessions, p)
+		}
+		for i, p := range sessions {
+			Eventually(func() int { code, _ := p.get(answered); return code }).Should(Equal(http.StatusBadRequest), "session %d is closed", i)
+		}
+	})
+
 	It("refuses every request of a session the client closed", func() {
 		start(0)
 		for i := 0; i < tries; i++ {
