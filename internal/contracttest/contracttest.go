@@ -50,26 +50,33 @@ var ErrTypeErrors = errors.New("tsc reported errors")
 // interop (so that socket.io-client's types resolve). It returns tsc's
 // output, and ErrTypeErrors when tsc found errors.
 func CompileTS(dts []byte, main string) (string, error) {
-	dir, err := os.MkdirTemp(nodeclient.Dir(), "tsc-")
+	dir, out, err := BuildTS(dts, main, false)
+	_ = os.RemoveAll(dir)
+	return out, err
+}
+
+// BuildTS is CompileTS that, with emit, also writes the JavaScript: main.js
+// in the directory it returns, which the caller removes.
+func BuildTS(dts []byte, main string, emit bool) (dir, output string, err error) {
+	dir, err = os.MkdirTemp(nodeclient.Dir(), "tsc-")
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	defer os.RemoveAll(dir)
-	config := `{"compilerOptions": {"strict": true, "noEmit": true, "target": "es2020", "lib": ["es2020", "dom"],
-  "module": "nodenext", "moduleResolution": "nodenext", "types": []}, "files": ["main.ts"]}`
+	config := fmt.Sprintf(`{"compilerOptions": {"strict": true, "noEmit": %t, "target": "es2020", "lib": ["es2020", "dom"],
+  "module": "nodenext", "moduleResolution": "nodenext", "types": []}, "files": ["main.ts"]}`, !emit)
 	for name, text := range map[string][]byte{"socketfx.d.ts": dts, "main.ts": []byte(main), "tsconfig.json": []byte(config)} {
 		if err := os.WriteFile(filepath.Join(dir, name), text, 0o600); err != nil {
-			return "", err
+			return dir, "", err
 		}
 	}
 	tsc := filepath.Join(nodeclient.Dir(), "node_modules", "typescript", "bin", "tsc")
 	if _, err := os.Stat(tsc); err != nil {
-		return "", fmt.Errorf("tsc is missing (run make deps): %w", err)
+		return dir, "", fmt.Errorf("tsc is missing (run make deps): %w", err)
 	}
 	out, err := exec.Command("node", tsc, "-p", dir).CombinedOutput()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
-		return string(out), ErrTypeErrors
+		return dir, string(out), ErrTypeErrors
 	}
-	return string(out), err
+	return dir, string(out), err
 }

@@ -8,12 +8,13 @@ import (
 	"testing"
 )
 
-// sourceLink is a markdown link to a Go file of the repository.
-var sourceLink = regexp.MustCompile(`\]\(((?:\.\./)?[\w./-]+\.go)\)`)
+// sourceLink is a markdown link to a Go or TypeScript file of the
+// repository.
+var sourceLink = regexp.MustCompile(`\]\(((?:\.\./)?[\w./-]+\.(?:go|ts))\)`)
 
-// TestSnippetsComeFromCode checks every ```go block whose preceding
-// paragraph links a .go file: its lines, indentation aside, must appear
-// consecutively in that file.
+// TestSnippetsComeFromCode checks every ```go or ```ts block whose
+// preceding paragraph links a .go or .ts file: its lines, indentation
+// aside, must appear consecutively in that file.
 func TestSnippetsComeFromCode(t *testing.T) {
 	root := filepath.Join("..", "..")
 	files, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
@@ -39,7 +40,7 @@ func checkFile(t *testing.T, md string) int {
 	lines := strings.Split(string(text), "\n")
 	checked := 0
 	for i := 0; i < len(lines); i++ {
-		if lines[i] != "```go" {
+		if lines[i] != "```go" && lines[i] != "```ts" {
 			continue
 		}
 		end := i + 1

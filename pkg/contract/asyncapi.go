@@ -116,38 +116,7 @@ func (c *Contract) AsyncAPI() ([]byte, error) {
 	opTaken := map[string]bool{}
 	for _, ns := range c.Namespaces {
 		chID := ns.Ident
-		ch := &aaChannel{
-			Title:    ns.Ident,
-			Messages: map[string]*aaMessage{},
-			Bindings: map[string]any{"ws": map[string]any{
-				"method": "GET",
-				"query": map[string]any{"type": "object", "properties": map[string]any{
-					"EIO":       map[string]any{"const": "4"},
-					"transport": map[string]any{"enum": []string{"websocket", "polling"}},
-				}},
-				"bindingVersion": "0.1.0",
-			}},
-			Namespace: aaNamespace{Kind: string(ns.Kind), Name: ns.Name, Service: ns.Service},
-			Auth:      ns.Auth,
-		}
-		switch ns.Kind {
-		case "pattern":
-			ch.Description = "Every namespace whose name matches the regular expression " + ns.Name + "."
-			for _, p := range ns.Params {
-				ch.Namespace.Params = append(ch.Namespace.Params, p.Name)
-			}
-		default:
-			addr := ns.Address
-			ch.Address = &addr
-			ch.Description = "The Socket.IO namespace " + ns.Name + "."
-			for _, p := range ns.Params {
-				if ch.Parameters == nil {
-					ch.Parameters = map[string]aaParameter{}
-				}
-				ch.Parameters[p.Name] = aaParameter{Description: "matches " + p.Pattern}
-				ch.Namespace.Params = append(ch.Namespace.Params, p.Name)
-			}
-		}
+		ch := channelOf(ns)
 		taken := map[string]bool{}
 		chRef := aaRef{"#/channels/" + chID}
 		msgRef := func(id string) aaRef { return aaRef{"#/channels/" + chID + "/messages/" + id} }
@@ -208,6 +177,43 @@ func indentJSON(v any) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// channelOf is a namespace's channel, without its messages.
+func channelOf(ns Namespace) *aaChannel {
+	ch := &aaChannel{
+		Title:    ns.Ident,
+		Messages: map[string]*aaMessage{},
+		Bindings: map[string]any{"ws": map[string]any{
+			"method": "GET",
+			"query": map[string]any{"type": "object", "properties": map[string]any{
+				"EIO":       map[string]any{"const": "4"},
+				"transport": map[string]any{"enum": []string{"websocket", "polling"}},
+			}},
+			"bindingVersion": "0.1.0",
+		}},
+		Namespace: aaNamespace{Kind: string(ns.Kind), Name: ns.Name, Service: ns.Service},
+		Auth:      ns.Auth,
+	}
+	switch ns.Kind {
+	case "pattern":
+		ch.Description = "Every namespace whose name matches the regular expression " + ns.Name + "."
+		for _, p := range ns.Params {
+			ch.Namespace.Params = append(ch.Namespace.Params, p.Name)
+		}
+	default:
+		addr := ns.Address
+		ch.Address = &addr
+		ch.Description = "The Socket.IO namespace " + ns.Name + "."
+		for _, p := range ns.Params {
+			if ch.Parameters == nil {
+				ch.Parameters = map[string]aaParameter{}
+			}
+			ch.Parameters[p.Name] = aaParameter{Description: "matches " + p.Pattern}
+			ch.Namespace.Params = append(ch.Namespace.Params, p.Name)
+		}
+	}
+	return ch
 }
 
 func opID(ns, action, event string, taken map[string]bool) string {

@@ -19,7 +19,7 @@ func golden(name string, got []byte) {
 	GinkgoHelper()
 	path := filepath.Join("testdata", name)
 	if os.Getenv("SOCKETFX_UPDATE_GOLDEN") == "1" {
-		Expect(os.WriteFile(path, got, 0o644)).To(Succeed())
+		Expect(os.WriteFile(path, got, 0o600)).To(Succeed())
 	}
 	want, err := os.ReadFile(path)
 	Expect(err).NotTo(HaveOccurred(), "run with SOCKETFX_UPDATE_GOLDEN=1 to create "+path)

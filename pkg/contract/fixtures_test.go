@@ -37,6 +37,7 @@ type Order struct {
 	Note     []byte            `json:"note,omitempty"`
 	Count    int64             `json:"count,string"`
 	Extra    any               `json:"extra,omitempty"`
+	//lint:ignore U1000 an unexported field, which the schema must leave out
 	internal int
 	Skipped  string `json:"-"`
 }
@@ -56,8 +57,10 @@ type Placed struct {
 	At    time.Time `json:"at"`
 }
 
-const orderPlaced = socketservice.Event[Placed]("order:placed")
-const fileReady = socketservice.Event[[]byte]("file:ready")
+const (
+	orderPlaced = socketservice.Event[Placed]("order:placed")
+	fileReady   = socketservice.Event[[]byte]("file:ready")
+)
 
 type Auth struct {
 	Token string `json:"token" validate:"required"`

@@ -49,8 +49,10 @@ const draft07 = "http://json-schema.org/draft-07/schema#"
 func (c *Contract) JSONSchema() ([]byte, error) {
 	doc := bundle{Schema: draft07, Title: c.Title, Description: c.Description, Definitions: c.definitions(), Namespaces: map[string]bundleNamespace{}}
 	for _, ns := range c.Namespaces {
-		bn := bundleNamespace{Kind: string(ns.Kind), Service: ns.Service, Auth: ns.Auth,
-			ClientToServer: map[string]bundleEvent{}, ServerToClient: map[string]bundlePayload{}}
+		bn := bundleNamespace{
+			Kind: string(ns.Kind), Service: ns.Service, Auth: ns.Auth,
+			ClientToServer: map[string]bundleEvent{}, ServerToClient: map[string]bundlePayload{},
+		}
 		for _, rc := range ns.Receives {
 			ev := bundleEvent{Args: tuple(rc.Args), Errors: rc.Errors}
 			if rc.Ack != nil {
@@ -167,6 +169,34 @@ func (k *Checker) CheckEmit(namespace, event string, args []any) error {
 		return nil
 	}
 	return fmt.Errorf("%w event %q: %s declares no such server-to-client event", ErrUndeclared, event, ns.Name)
+}
+
+// CheckAck checks the ack of a client-to-server event (the arguments the
+// server acked with): it must match the event's ack schema, the error
+// envelope's code included. An event the namespace does not declare, or an
+// untyped handler's, is not checked (nil).
+func (k *Checker) CheckAck(namespace, event string, args []any) error {
+	ns := k.Namespace(namespace)
+	if ns == nil {
+		return nil
+	}
+	for _, rc := range ns.Receives {
+		if rc.Event != event || rc.Ack == nil {
+			continue
+		}
+		sch, err := k.compiled(ns.Name+"\x00ack\x00"+event, tuple([]*Schema{rc.Ack}))
+		if err != nil {
+			return err
+		}
+		inst, err := instance(args)
+		if err != nil {
+			return err
+		}
+		if err := sch.Validate(inst); err != nil {
+			return fmt.Errorf("contract: the ack of %q on %s does not match the contract: %w", event, namespace, err)
+		}
+	}
+	return nil
 }
 
 // instance turns decoded arguments into what the JSON Schema validator

@@ -151,7 +151,6 @@ type reflector struct {
 }
 
 type definition struct {
-	name   string
 	schema *Schema
 }
 
@@ -242,9 +241,8 @@ func (r *reflector) of(t reflect.Type) *Schema {
 
 // ref registers the named struct t as a definition and refers to it.
 func (r *reflector) ref(t reflect.Type) *Schema {
-	d, ok := r.defs[t]
-	if !ok {
-		d = &definition{}
+	if _, ok := r.defs[t]; !ok {
+		d := &definition{}
 		r.defs[t] = d
 		r.order = append(r.order, t)
 		d.schema = r.object(t) // after registering: t may refer to itself
@@ -300,31 +298,38 @@ func (r *reflector) fields(t reflect.Type, s *Schema, seen map[string]bool, dept
 			continue // the shallower field wins, as in encoding/json
 		}
 		seen[name] = true
-		var fs *Schema
-		if hasOpt(opts, "string") && isScalar(ft) {
-			fs = &Schema{Type: "string"}
-		} else {
-			fs = r.of(ft)
-		}
-		rules := f.Tag.Get("validate")
-		optional := hasOpt(opts, "omitempty") || hasOpt(opts, "omitzero") ||
-			strings.HasPrefix(rules, "omitempty") || strings.HasPrefix(rules, "omitnil")
-		if strings.Contains(","+rules+",", ",required,") {
-			optional = false
-		}
-		if optional && fs.nullable() && !strings.HasPrefix(rules, "omitnil") && ft.Kind() != reflect.Pointer {
-			// omitempty leaves out nil slices and maps: present means set.
-			fs = notNull(fs)
-		}
-		fs = applyRules(fs, ft, rules)
-		if d := f.Tag.Get("doc"); d != "" {
-			fs = withDescription(fs, d)
-		}
+		fs, optional := r.field(f, opts)
 		s.Properties = append(s.Properties, Property{Name: name, Schema: fs})
 		if !optional {
 			s.Required = append(s.Required, name)
 		}
 	}
+}
+
+// field is the schema of a struct field whose json tag options are opts,
+// and whether the field may be left out.
+func (r *reflector) field(f reflect.StructField, opts string) (fs *Schema, optional bool) {
+	ft := f.Type
+	if hasOpt(opts, "string") && isScalar(ft) {
+		fs = &Schema{Type: "string"}
+	} else {
+		fs = r.of(ft)
+	}
+	rules := f.Tag.Get("validate")
+	optional = hasOpt(opts, "omitempty") || hasOpt(opts, "omitzero") ||
+		strings.HasPrefix(rules, "omitempty") || strings.HasPrefix(rules, "omitnil")
+	if strings.Contains(","+rules+",", ",required,") {
+		optional = false
+	}
+	if optional && fs.nullable() && !strings.HasPrefix(rules, "omitnil") && ft.Kind() != reflect.Pointer {
+		// omitempty leaves out nil slices and maps: present means set.
+		fs = notNull(fs)
+	}
+	fs = applyRules(fs, ft, rules)
+	if d := f.Tag.Get("doc"); d != "" {
+		fs = withDescription(fs, d)
+	}
+	return fs, optional
 }
 
 func withDescription(s *Schema, d string) *Schema {
@@ -401,62 +406,11 @@ func applyRules(s *Schema, t reflect.Type, rules string) *Schema {
 func applyRule(s *Schema, t reflect.Type, key, val string) {
 	kind := t.Kind()
 	num, numErr := strconv.ParseFloat(val, 64)
-	n := int(num)
 	isNum := numErr == nil
 	switch key {
 	case "min", "gte", "max", "lte", "len", "gt", "lt":
-		if !isNum {
-			return
-		}
-		switch {
-		case kind == reflect.String:
-			switch key {
-			case "min", "gte":
-				s.MinLength = &n
-			case "max", "lte":
-				s.MaxLength = &n
-			case "len":
-				s.MinLength, s.MaxLength = &n, ptr(n)
-			case "gt":
-				s.MinLength = ptr(n + 1)
-			case "lt":
-				s.MaxLength = ptr(n - 1)
-			}
-		case kind == reflect.Slice || kind == reflect.Array:
-			switch key {
-			case "min", "gte":
-				s.MinItems = &n
-			case "max", "lte":
-				s.MaxItems = &n
-			case "len":
-				s.MinItems, s.MaxItems = &n, ptr(n)
-			case "gt":
-				s.MinItems = ptr(n + 1)
-			case "lt":
-				s.MaxItems = ptr(n - 1)
-			}
-		case kind == reflect.Map:
-			switch key {
-			case "min", "gte":
-				s.MinProperties = &n
-			case "max", "lte":
-				s.MaxProperties = &n
-			case "len":
-				s.MinProperties, s.MaxProperties = &n, ptr(n)
-			}
-		case isScalar(t):
-			switch key {
-			case "min", "gte":
-				s.Minimum = &num
-			case "max", "lte":
-				s.Maximum = &num
-			case "len":
-				s.Minimum, s.Maximum = &num, ptr(num)
-			case "gt":
-				s.ExclusiveMinimum = &num
-			case "lt":
-				s.ExclusiveMaximum = &num
-			}
+		if isNum {
+			applyBound(s, t, key, num)
 		}
 	case "oneof":
 		var enum []any
@@ -513,5 +467,63 @@ func applyRule(s *Schema, t reflect.Type, key, val string) {
 		s.Pattern = regexp.QuoteMeta(val) + "$"
 	case "contains":
 		s.Pattern = regexp.QuoteMeta(val)
+	}
+}
+
+// applyBound applies a size or bound rule (min, max, len, gt, gte, lt,
+// lte): a length for strings, a size for slices, arrays and maps, a bound
+// for numbers, as the validator reads them.
+func applyBound(s *Schema, t reflect.Type, key string, num float64) {
+	kind := t.Kind()
+	n := int(num)
+	switch {
+	case kind == reflect.String:
+		switch key {
+		case "min", "gte":
+			s.MinLength = &n
+		case "max", "lte":
+			s.MaxLength = &n
+		case "len":
+			s.MinLength, s.MaxLength = &n, ptr(n)
+		case "gt":
+			s.MinLength = ptr(n + 1)
+		case "lt":
+			s.MaxLength = ptr(n - 1)
+		}
+	case kind == reflect.Slice || kind == reflect.Array:
+		switch key {
+		case "min", "gte":
+			s.MinItems = &n
+		case "max", "lte":
+			s.MaxItems = &n
+		case "len":
+			s.MinItems, s.MaxItems = &n, ptr(n)
+		case "gt":
+			s.MinItems = ptr(n + 1)
+		case "lt":
+			s.MaxItems = ptr(n - 1)
+		}
+	case kind == reflect.Map:
+		switch key {
+		case "min", "gte":
+			s.MinProperties = &n
+		case "max", "lte":
+			s.MaxProperties = &n
+		case "len":
+			s.MinProperties, s.MaxProperties = &n, ptr(n)
+		}
+	case isScalar(t):
+		switch key {
+		case "min", "gte":
+			s.Minimum = &num
+		case "max", "lte":
+			s.Maximum = &num
+		case "len":
+			s.Minimum, s.Maximum = &num, ptr(num)
+		case "gt":
+			s.ExclusiveMinimum = &num
+		case "lt":
+			s.ExclusiveMaximum = &num
+		}
 	}
 }

@@ -128,5 +128,5 @@ func Command(args []string, stdout io.Writer, app fx.Option, opts ...Option) err
 		_, err = stdout.Write(body)
 		return err
 	}
-	return os.WriteFile(*out, body, 0o644)
+	return os.WriteFile(*out, body, 0o644) //nolint:gosec // a generated source file, readable like any other
 }

@@ -40,65 +40,74 @@ func (c *Contract) TypeScript() []byte {
 			fmt.Fprintf(&b, "export type %s = %s;\n", d.Name, tsType(d.Schema, ""))
 		}
 	}
-	for _, ns := range c.Namespaces {
-		b.WriteString("\n")
-		writeDoc(&b, "", fmt.Sprintf("The %s namespace %s (%s).", ns.Kind, ns.Name, ns.Service))
-		fmt.Fprintf(&b, "export namespace %s {\n", ns.Ident)
-		switch ns.Kind {
-		case "fixed":
-			fmt.Fprintf(&b, "  /** The namespace to connect to: io(url + %s.name). */\n", ns.Ident)
-			fmt.Fprintf(&b, "  const name: %s;\n", tsString(ns.Name))
-		case "route":
-			fmt.Fprintf(&b, "  /** The route of the namespaces: replace each {param}. */\n")
-			fmt.Fprintf(&b, "  const route: %s;\n", tsString(ns.Address))
-		case "pattern":
-			fmt.Fprintf(&b, "  /** The regular expression the namespace's name matches. */\n")
-			fmt.Fprintf(&b, "  const pattern: %s;\n", tsString(ns.Name))
-		}
-		if ns.Auth != nil {
-			b.WriteString("  /** The handshake the namespace expects: io(url, { auth }). */\n")
-			fmt.Fprintf(&b, "  interface Handshake {\n    auth: %s;\n  }\n", tsType(ns.Auth, "    "))
-		}
-		b.WriteString("  /** Events the server sends: socket.on(event, listener). */\n")
-		b.WriteString("  interface ServerToClientEvents {\n")
-		for _, s := range ns.Sends {
-			if len(s.From) > 0 {
-				writeDoc(&b, "    ", "Sent after "+strings.Join(s.From, ", ")+".")
-			}
-			if s.Payload == nil {
-				fmt.Fprintf(&b, "    %s: (...args: unknown[]) => void;\n", tsString(s.Event))
-				continue
-			}
-			fmt.Fprintf(&b, "    %s: (payload: %s) => void;\n", tsString(s.Event), tsType(s.Payload, "    "))
-		}
-		b.WriteString("  }\n")
-		b.WriteString("  /** Events the server handles: socket.emit(event, ...args, ack) or emitWithAck. */\n")
-		b.WriteString("  interface ClientToServerEvents {\n")
-		for _, rc := range ns.Receives {
-			if rc.Untyped {
-				writeDoc(&b, "    ", "An untyped handler: its arguments and ack are not declared.")
-				fmt.Fprintf(&b, "    %s: (...args: any[]) => void;\n", tsString(rc.Event))
-				continue
-			}
-			var params []string
-			for i, a := range rc.Args {
-				name := "input"
-				if len(rc.Args) > 1 {
-					name = fmt.Sprintf("arg%d", i+1)
-				}
-				params = append(params, name+": "+tsType(a, "    "))
-			}
-			codes := tsCodes(rc.Errors)
-			ack := fmt.Sprintf("Ack<%s, %s>", tsType(rc.Result, "    "), codes)
-			if rc.RawResponse {
-				ack = fmt.Sprintf("RawAck<%s, %s>", tsType(rc.Result, "    "), codes)
-			}
-			params = append(params, "ack: (res: "+ack+") => void")
-			fmt.Fprintf(&b, "    %s: (%s) => void;\n", tsString(rc.Event), strings.Join(params, ", "))
-		}
-		b.WriteString("  }\n}\n")
+	for i := range c.Namespaces {
+		writeNamespace(&b, &c.Namespaces[i])
 	}
 	return b.Bytes()
+}
+
+// writeNamespace writes one namespace's TypeScript namespace.
+func writeNamespace(b *bytes.Buffer, ns *Namespace) {
+	b.WriteString("\n")
+	writeDoc(b, "", fmt.Sprintf("The %s namespace %s (%s).", ns.Kind, ns.Name, ns.Service))
+	fmt.Fprintf(b, "export namespace %s {\n", ns.Ident)
+	switch ns.Kind {
+	case "fixed":
+		fmt.Fprintf(b, "  /** The namespace to connect to: io(url + %s.name). */\n", ns.Ident)
+		fmt.Fprintf(b, "  const name: %s;\n", tsString(ns.Name))
+	case "route":
+		fmt.Fprintf(b, "  /** The route of the namespaces: replace each {param}. */\n")
+		fmt.Fprintf(b, "  const route: %s;\n", tsString(ns.Address))
+	case "pattern":
+		fmt.Fprintf(b, "  /** The regular expression the namespace's name matches. */\n")
+		fmt.Fprintf(b, "  const pattern: %s;\n", tsString(ns.Name))
+	}
+	if ns.Auth != nil {
+		b.WriteString("  /** The handshake the namespace expects: io(url, { auth }). */\n")
+		fmt.Fprintf(b, "  interface Handshake {\n    auth: %s;\n  }\n", tsType(ns.Auth, "    "))
+	}
+	b.WriteString("  /** Events the server sends: socket.on(event, listener). */\n")
+	b.WriteString("  interface ServerToClientEvents {\n")
+	for _, s := range ns.Sends {
+		if len(s.From) > 0 {
+			writeDoc(b, "    ", "Sent after "+strings.Join(s.From, ", ")+".")
+		}
+		if s.Payload == nil {
+			fmt.Fprintf(b, "    %s: (...args: unknown[]) => void;\n", tsString(s.Event))
+			continue
+		}
+		fmt.Fprintf(b, "    %s: (payload: %s) => void;\n", tsString(s.Event), tsType(s.Payload, "    "))
+	}
+	b.WriteString("  }\n")
+	b.WriteString("  /** Events the server handles: socket.emit(event, ...args, ack) or emitWithAck. */\n")
+	b.WriteString("  interface ClientToServerEvents {\n")
+	for _, rc := range ns.Receives {
+		b.WriteString(tsReceive(rc))
+	}
+	b.WriteString("  }\n}\n")
+}
+
+// tsReceive is the ClientToServerEvents member of a client event.
+func tsReceive(rc Receive) string {
+	if rc.Untyped {
+		return "    /** An untyped handler: its arguments and ack are not declared. */\n" +
+			fmt.Sprintf("    %s: (...args: any[]) => void;\n", tsString(rc.Event))
+	}
+	var params []string
+	for i, a := range rc.Args {
+		name := "input"
+		if len(rc.Args) > 1 {
+			name = fmt.Sprintf("arg%d", i+1)
+		}
+		params = append(params, name+": "+tsType(a, "    "))
+	}
+	codes := tsCodes(rc.Errors)
+	ack := fmt.Sprintf("Ack<%s, %s>", tsType(rc.Result, "    "), codes)
+	if rc.RawResponse {
+		ack = fmt.Sprintf("RawAck<%s, %s>", tsType(rc.Result, "    "), codes)
+	}
+	params = append(params, "ack: (res: "+ack+") => void")
+	return fmt.Sprintf("    %s: (%s) => void;\n", tsString(rc.Event), strings.Join(params, ", "))
 }
 
 const tsPrelude = `/** Binary data: an ArrayBuffer in browsers, a Buffer (a Uint8Array) in Node; any view or ArrayBuffer may be sent. */
@@ -258,43 +267,49 @@ func tsType(s *Schema, indent string) string {
 		}
 		return strings.Join(out, " | ")
 	case string:
-		switch t {
-		case "string":
-			if s.Format == "binary" {
-				return "Binary"
-			}
-			return "string"
-		case "integer", "number":
-			return "number"
-		case "boolean":
-			return "boolean"
-		case "null":
-			return "null"
-		case "array":
-			if s.PrefixItems != nil {
-				var out []string
-				for _, x := range s.PrefixItems {
-					out = append(out, tsType(x, indent))
-				}
-				return "[" + strings.Join(out, ", ") + "]"
-			}
-			if s.Items == nil {
-				return "unknown[]"
-			}
-			el := tsType(s.Items, indent)
-			if strings.ContainsAny(el, "|&") {
-				el = "(" + el + ")"
-			}
-			return el + "[]"
-		case "object":
-			if len(s.Properties) == 0 {
-				if s.AdditionalProperties != nil {
-					return "Record<string, " + tsType(s.AdditionalProperties, indent) + ">"
-				}
-				return "Record<string, unknown>"
-			}
-			return tsObject(s, indent)
+		return tsOfType(s, t, indent)
+	}
+	return "unknown"
+}
+
+// tsOfType is the TypeScript type of a schema of one JSON type.
+func tsOfType(s *Schema, t, indent string) string {
+	switch t {
+	case "string":
+		if s.Format == "binary" {
+			return "Binary"
 		}
+		return "string"
+	case "integer", "number":
+		return "number"
+	case "boolean":
+		return "boolean"
+	case "null":
+		return "null"
+	case "array":
+		if s.PrefixItems != nil {
+			var out []string
+			for _, x := range s.PrefixItems {
+				out = append(out, tsType(x, indent))
+			}
+			return "[" + strings.Join(out, ", ") + "]"
+		}
+		if s.Items == nil {
+			return "unknown[]"
+		}
+		el := tsType(s.Items, indent)
+		if strings.ContainsAny(el, "|&") {
+			el = "(" + el + ")"
+		}
+		return el + "[]"
+	case "object":
+		if len(s.Properties) == 0 {
+			if s.AdditionalProperties != nil {
+				return "Record<string, " + tsType(s.AdditionalProperties, indent) + ">"
+			}
+			return "Record<string, unknown>"
+		}
+		return tsObject(s, indent)
 	}
 	return "unknown"
 }

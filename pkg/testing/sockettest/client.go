@@ -46,6 +46,8 @@ type options struct {
 	header http.Header
 	// validate is the input validator of an EventContext.
 	validate socketservice.InputValidator
+	// contract is WithContract's check, nil without it.
+	contract *contractCheck
 }
 
 func newOptions(opts []Option) options {
@@ -105,7 +107,8 @@ func WithConnectTimeout(d time.Duration) Option {
 // one by one with a cursor. It is safe for concurrent use; Close stops its
 // goroutine.
 type Client struct {
-	c *sioclient.Client
+	c   *sioclient.Client
+	chk *contractCheck // WithContract; nil without
 }
 
 // Connect opens a connection (websocket unless WithTransport says
@@ -113,14 +116,30 @@ type Client struct {
 // "http://127.0.0.1:3000") and joins namespace, returning once the server
 // accepted (or refused, as *ConnectError) the connection.
 func Connect(ctx context.Context, baseURL, namespace string, opts ...Option) (*Client, error) {
-	return wrap(sioclient.Connect(ctx, baseURL, namespace, newOptions(opts).client...))
+	o := newOptions(opts)
+	return wrap(sioclient.Connect(ctx, baseURL, namespace, o.client...))(o.contract)
 }
 
-func wrap(c *sioclient.Client, err error) (*Client, error) {
-	if err != nil {
-		return nil, err
+// wrap returns the kit's client of c, checking a contract with chk (a
+// fresh check: a reconnected client starts with no events).
+func wrap(c *sioclient.Client, err error) func(chk *contractCheck) (*Client, error) {
+	return func(chk *contractCheck) (*Client, error) {
+		if err != nil {
+			return nil, err
+		}
+		if chk != nil {
+			chk = &contractCheck{c: chk.c, t: chk.t}
+		}
+		return &Client{c: c, chk: chk}, nil
 	}
-	return &Client{c: c}, nil
+}
+
+// checkEvents holds the events received so far to the contract, if any.
+func (c *Client) checkEvents() {
+	if c.chk != nil {
+		helper(c.chk.t)
+		c.chk.events(c.c.Namespace(), events(c.c.Events()))
+	}
 }
 
 // ID returns the socket id the server assigned.
@@ -141,19 +160,20 @@ func (c *Client) Recovered() bool { return c.c.Recovered() }
 // connection the way a network failure would; the new client reports
 // Recovered, and receives the events it missed.
 func (c *Client) Reconnect(ctx context.Context) (*Client, error) {
-	return wrap(c.c.Reconnect(ctx))
+	return wrap(c.c.Reconnect(ctx))(c.chk)
 }
 
 // ReconnectTo is Reconnect to another server, e.g. another node of a
 // cluster, which recovers the session when the cluster can.
 func (c *Client) ReconnectTo(ctx context.Context, baseURL string) (*Client, error) {
-	return wrap(c.c.ReconnectTo(ctx, baseURL))
+	return wrap(c.c.ReconnectTo(ctx, baseURL))(c.chk)
 }
 
 // WaitFor returns the next event named name, skipping (and consuming) the
 // events before it, like gbytes' Say; it waits until ctx is done.
 func (c *Client) WaitFor(ctx context.Context, name string) (Event, error) {
 	e, err := c.c.WaitFor(ctx, name)
+	c.checkEvents()
 	return Event(e), err
 }
 
@@ -167,14 +187,27 @@ func (c *Client) Emit(event string, args ...any) error { return c.c.Emit(event, 
 // EmitWithAck sends an event asking for an acknowledgement and waits for it
 // until ctx is done. It returns the arguments the server acked with.
 func (c *Client) EmitWithAck(ctx context.Context, event string, args ...any) ([]any, error) {
-	return c.c.EmitWithAck(ctx, event, args...)
+	a, err := c.c.EmitWithAck(ctx, event, args...)
+	if err == nil && c.chk != nil {
+		c.chk.ack(c.c.Namespace(), event, a)
+		c.checkEvents()
+	}
+	return a, err
 }
 
 // Call emits event with in as its one argument, waits for the ack, and
 // decodes the server's envelope: {"status":"ok","data":…} into out (which
 // may be nil), {"status":"error",…} into an *AckError.
 func (c *Client) Call(ctx context.Context, event string, in, out any) error {
-	return c.c.Call(ctx, event, in, out)
+	var args []any
+	if in != nil {
+		args = []any{in}
+	}
+	a, err := c.EmitWithAck(ctx, event, args...)
+	if err != nil {
+		return err
+	}
+	return DecodeAck(a, out)
 }
 
 // DecodeAck decodes an ack envelope: ok → data into out (unless out is
@@ -189,11 +222,19 @@ func (c *Client) HandleAck(event string, fn func(args []any) []any) { c.c.Handle
 // done.
 func (c *Client) Next(ctx context.Context) (Event, error) {
 	e, err := c.c.Next(ctx)
+	c.checkEvents()
 	return Event(e), err
 }
 
 // Events returns a copy of every event received so far, read or not.
-func (c *Client) Events() []Event { return events(c.c.Events()) }
+func (c *Client) Events() []Event {
+	evs := events(c.c.Events())
+	if c.chk != nil {
+		helper(c.chk.t)
+		c.chk.events(c.c.Namespace(), evs)
+	}
+	return evs
+}
 
 func events(in []sioclient.Event) []Event {
 	if in == nil {
@@ -219,8 +260,14 @@ func (c *Client) Done() <-chan struct{} { return c.c.Done() }
 
 // Disconnect leaves the namespace cleanly (the server sees "client namespace
 // disconnect") and closes the connection.
-func (c *Client) Disconnect() { c.c.Disconnect() }
+func (c *Client) Disconnect() {
+	c.c.Disconnect()
+	c.checkEvents()
+}
 
 // Close drops the connection without a goodbye, as a network failure would
 // (the server sees "transport close").
-func (c *Client) Close() { c.c.Close() }
+func (c *Client) Close() {
+	c.c.Close()
+	c.checkEvents()
+}

@@ -22,6 +22,7 @@ import (
 type EventContext struct {
 	rec *recorder
 	ctx context.Context
+	chk *contractCheck // WithContract; nil without
 }
 
 // NewEventContext builds a test event. Options WithAuth, WithQuery and
@@ -35,7 +36,7 @@ func NewEventContext(namespace, event string, opts ...Option) *EventContext {
 		namespace = "/" + namespace
 	}
 	rec := newRecorder("test-"+rand.Text()[:12], namespace, o)
-	return &EventContext{rec: rec, ctx: socketservice.NewTestContext(context.Background(), rec, (*broadcaster)(rec), event, o.validate)}
+	return &EventContext{rec: rec, chk: o.contract, ctx: socketservice.NewTestContext(context.Background(), rec, (*broadcaster)(rec), event, o.validate)}
 }
 
 // Context returns the handler context; SocketFromContext and friends work
@@ -55,7 +56,9 @@ func (e *EventContext) Socket() *socketservice.Socket {
 // panics become INTERNAL_SERVER_ERROR, and the result is what the client is
 // answered with.
 func (e *EventContext) Call(h socketservice.Handler, args ...any) (any, error) {
-	return socketservice.ServeHandlerTest(e.ctx, h, args)
+	out, err := socketservice.ServeHandlerTest(e.ctx, h, args)
+	e.checkEmits()
+	return out, err
 }
 
 // Serve runs the handler svc registered for this context's event, with the
@@ -65,11 +68,30 @@ func (e *EventContext) Call(h socketservice.Handler, args ...any) (any, error) {
 // answered with: the result or error the outermost of the service's
 // middleware returned. (Global middleware is not applied.)
 func (e *EventContext) Serve(svc socketservice.Service, args ...any) (any, error) {
-	return socketservice.ServeTest(e.ctx, svc, args)
+	out, err := socketservice.ServeTest(e.ctx, svc, args)
+	e.checkEmits()
+	return out, err
 }
 
 // Emits returns what the handler emitted, in order.
-func (e *EventContext) Emits() []Emit { return e.rec.emitted() }
+func (e *EventContext) Emits() []Emit {
+	e.checkEmits()
+	return e.rec.emitted()
+}
+
+// checkEmits holds the emits recorded so far to the contract, if any.
+func (e *EventContext) checkEmits() {
+	if e.chk == nil {
+		return
+	}
+	helper(e.chk.t)
+	emits := e.rec.emitted()
+	evs := make([]Event, len(emits))
+	for i, m := range emits {
+		evs[i] = Event{Name: m.Event, Args: m.Args}
+	}
+	e.chk.events(e.rec.nsp, evs)
+}
 
 // Rooms returns the rooms the test socket is in, its own id first.
 func (e *EventContext) Rooms() []string { return e.rec.Rooms() }
