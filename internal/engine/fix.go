@@ -45,6 +45,9 @@ func finishPollingClose(tr any) {
 		return
 	}
 	pending := (*atomic.Pointer[types.Callable])(unsafe.Pointer(f.UnsafeAddr())) //nolint:gosec // the field's own type, checked above
+	// A poll arriving at this moment may run the callback too (the engine
+	// loads it, runs it, then clears it): it stops a stopped timer and
+	// closes a closed transport, which do nothing the second time.
 	if fn := pending.Swap(nil); fn != nil && *fn != nil {
 		(*fn)()
 	}

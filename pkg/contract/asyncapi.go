@@ -130,7 +130,7 @@ func (c *Contract) AsyncAPI() ([]byte, error) {
 				ackID := unique(id+".ack", taken)
 				ch.Messages[ackID] = &aaMessage{
 					Name: rc.Event + " ack", Title: "the acknowledgement of " + rc.Event,
-					Payload: tuple([]*Schema{rc.Ack}), Event: rc.Event, Ack: true, Errors: rc.Errors,
+					Payload: ackTuple(rc), Event: rc.Event, Ack: true, Errors: rc.Errors,
 				}
 				op.Reply = &aaReply{Channel: chRef, Messages: []aaRef{msgRef(ackID)}}
 			}

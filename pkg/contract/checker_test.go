@@ -1,6 +1,7 @@
 package contract_test
 
 import (
+	"context"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -43,6 +44,15 @@ var _ = Describe("Checker", func() {
 		Expect(k.CheckEmit("/nowhere", "x", nil)).To(MatchError(contract.ErrUndeclared))
 	})
 
+	It("checks acks: the envelope and its declared codes, and the Args of a raw handler", func() {
+		Expect(k.CheckAck("/shop", "ping", []any{map[string]any{"status": "ok", "data": nil}})).To(Succeed())
+		Expect(k.CheckAck("/shop", "ping", []any{map[string]any{"status": "error", "error": map[string]any{"code": "VALIDATION_PAYLOAD_ERROR", "message": "x"}}})).To(Succeed())
+		Expect(k.CheckAck("/shop", "ping", []any{map[string]any{"status": "error", "error": map[string]any{"code": "NOPE", "message": "x"}}})).To(MatchError(ContainSubstring("/0/error/code")))
+		Expect(k.CheckAck("/shop", "record", []any{1.0, "two"})).To(Succeed(), "Args are the ack's arguments")
+		Expect(k.CheckAck("/shop", "upload", []any{3.0})).To(Succeed())
+		Expect(k.CheckAck("/shop", "upload", []any{map[string]any{"status": "error", "error": map[string]any{"code": "INTERNAL_SERVER_ERROR", "message": "x"}}})).To(Succeed())
+	})
+
 	It("finds route and pattern namespaces by their concrete names", func() {
 		Expect(k.Namespace("/tenant/42/room/a")).NotTo(BeNil())
 		Expect(k.Namespace("/tenant/x/room/a")).To(BeNil())
@@ -57,7 +67,22 @@ func (twice) Register(r *socketservice.Router) {
 	r.Emits(socketservice.Event[int]("n"), socketservice.Event[string]("n"), socketservice.Event[int]("disconnect"))
 }
 
+// clash declares "n" as an int and sends a string as "n" from a handler.
+type clash struct{}
+
+func (clash) Register(r *socketservice.Router) {
+	r.Namespace("/clash")
+	r.Emits(socketservice.Event[int]("n"))
+	r.Handle("x", socketservice.Typed0(func(context.Context) (string, error) { return "", nil }), socketservice.WithEmit("n"))
+}
+
 var _ = Describe("socketservice.Describe", func() {
+	It("makes the start fail on an emit option that contradicts a declared event", func() {
+		srv, err := socketservice.New(socketservice.Config{}, socketservice.WithServices(clash{}))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(srv.Start(context.Background())).To(MatchError(ContainSubstring(`emit "n" declared with two payload types, int and string`)))
+	})
+
 	It("refuses an event declared with two payload types, and reserved names", func() {
 		_, err := socketservice.Describe(twice{})
 		Expect(err).To(MatchError(SatisfyAll(ContainSubstring(`emit "n" declared with two payload types`), ContainSubstring(`"disconnect"`))))

@@ -28,7 +28,8 @@ type Contract struct {
 	// them as "#/definitions/<Name>".
 	Definitions []Definition
 
-	skip []string // WithoutNamespaces
+	skip   []string             // WithoutNamespaces
+	errors []socketservice.Code // WithErrors
 }
 
 // ServerInfo is where clients connect.
@@ -57,6 +58,8 @@ type Namespace struct {
 	// ones, sorted by name.
 	Receives []Receive
 	Sends    []Send
+
+	order int // the service's place among the server's, for matching patterns
 }
 
 // Receive is a client-to-server event.
@@ -72,6 +75,10 @@ type Receive struct {
 	Result      *Schema
 	Ack         *Schema
 	RawResponse bool
+	// AckVariadic: the ack has any number of arguments (a handler with
+	// WithRawResponse whose result is socketservice.Args); Ack is then the
+	// schema of the whole argument list.
+	AckVariadic bool
 	// Errors are the codes of the error envelope.
 	Errors []string
 }
@@ -146,6 +153,14 @@ func WithoutNamespaces(names ...string) Option {
 	return optionFunc(func(c *Contract) { c.skip = append(c.skip, names...) })
 }
 
+// WithErrors adds error codes that every event may be answered with: those
+// of global middleware (socketservice.GlobalMiddleware: a rate limit, a
+// timeout, a guard), which no handler declares. Codes of one handler are
+// declared with socketservice.WithErrors.
+func WithErrors(codes ...socketservice.Code) Option {
+	return optionFunc(func(c *Contract) { c.errors = append(c.errors, codes...) })
+}
+
 // FromServer builds the contract of the services srv serves (see
 // Server.Describe: on a server that has not started, their Register
 // methods run to read what they declare).
@@ -184,13 +199,13 @@ func New(d socketservice.Description, opts ...Option) (*Contract, error) {
 		}
 		ns := Namespace{
 			Service: nd.Service, Name: nd.Name, Kind: nd.Kind, Address: nd.Address,
-			Params: nd.Params,
+			Params: nd.Params, order: nd.Order,
 		}
 		if nd.Auth != nil {
 			ns.Auth = r.of(nd.Auth)
 		}
 		for _, ev := range nd.Events {
-			ns.Receives = append(ns.Receives, receive(r, ev))
+			ns.Receives = append(ns.Receives, receive(r, ev, c.errors))
 		}
 		for _, e := range nd.Emits {
 			s := Send{Event: e.Name, From: e.From}
@@ -222,11 +237,13 @@ func payload(r *reflector, t reflect.Type) *Schema {
 	return r.top(t)
 }
 
-func receive(r *reflector, ev socketservice.EventDescription) Receive {
+func receive(r *reflector, ev socketservice.EventDescription, global []socketservice.Code) Receive {
 	out := Receive{Event: ev.Name, Untyped: !ev.Typed, RawResponse: ev.RawResponse}
-	for _, c := range ev.Errors {
+	for _, c := range append(append([]socketservice.Code(nil), ev.Errors...), global...) {
 		out.Errors = append(out.Errors, string(c))
 	}
+	slices.Sort(out.Errors)
+	out.Errors = slices.Compact(out.Errors)
 	if !ev.Typed {
 		return out
 	}
@@ -236,14 +253,22 @@ func receive(r *reflector, ev socketservice.EventDescription) Receive {
 	}
 	out.Result = payload(r, ev.Result)
 	errEnv := errorEnvelope(out.Errors)
-	if ev.RawResponse {
-		out.Ack = &Schema{OneOf: []*Schema{out.Result, errEnv}}
-	} else {
+	switch {
+	case ev.RawResponse && ev.Result == argsType:
+		// Args with WithRawResponse: the ack's arguments are the result's
+		// elements, or the one error envelope.
+		out.AckVariadic = true
+		out.Ack = &Schema{Type: "array", Description: "the ack's arguments: the handler's Args, or one error envelope"}
+	case ev.RawResponse:
+		// anyOf, not oneOf: a result with no required property matches
+		// the error envelope too.
+		out.Ack = &Schema{AnyOf: []*Schema{out.Result, errEnv}}
+	default:
 		ok := &Schema{Type: "object", Properties: Properties{
 			{Name: "status", Schema: &Schema{Const: "ok"}},
 			{Name: "data", Schema: out.Result},
 		}, Required: []string{"status", "data"}}
-		out.Ack = &Schema{OneOf: []*Schema{ok, errEnv}}
+		out.Ack = &Schema{AnyOf: []*Schema{ok, errEnv}}
 	}
 	return out
 }
@@ -295,13 +320,29 @@ func builtinDefinitions() []Definition {
 
 func defRef(name string) string { return "#/definitions/" + name }
 
+// reservedNames are the names a definition or namespace may not take: those
+// the generated TypeScript declares itself, TypeScript's keywords and
+// primitive types, and the global types a declaration may refer to.
+var reservedNames = []string{
+	"Binary", "Ack", "RawAck", "ErrorEnvelope", "ServerToClientEvents", "ClientToServerEvents",
+	"Handshake", "Name", "Route", "Pattern",
+	"any", "unknown", "never", "void", "undefined", "null", "object", "string", "number",
+	"boolean", "symbol", "bigint", "type", "interface", "namespace", "enum", "class",
+	"Record", "Partial", "Required", "Readonly", "Pick", "Omit", "Exclude", "Extract",
+	"NonNullable", "ReturnType", "Parameters", "Awaited", "Array", "ReadonlyArray",
+	"ArrayBuffer", "ArrayBufferView", "SharedArrayBuffer", "DataView", "Uint8Array",
+	"Int8Array", "Uint16Array", "Int16Array", "Uint32Array", "Int32Array", "Float32Array",
+	"Float64Array", "BigInt64Array", "BigUint64Array", "Blob", "File", "Buffer",
+	"Date", "Map", "Set", "WeakMap", "WeakSet", "Promise", "Object", "String", "Number",
+	"Boolean", "Symbol", "BigInt", "Error", "Function", "JSON", "Math", "RegExp", "Socket",
+}
+
 // name gives every definition and namespace a name, and resolves the
 // schemas' references.
 func (c *Contract) name(r *reflector) {
-	// Names the generated TypeScript declares itself.
-	taken := map[string]bool{
-		"Binary": true, "Ack": true, "RawAck": true, "ErrorEnvelope": true,
-		"ServerToClientEvents": true, "ClientToServerEvents": true, "Handshake": true,
+	taken := map[string]bool{}
+	for _, n := range reservedNames {
+		taken[n] = true
 	}
 	builtin := builtinDefinitions()
 	for _, d := range builtin {
@@ -319,11 +360,11 @@ func (c *Contract) name(r *reflector) {
 			n = pascal(pkgName(t.PkgPath())) + n
 		}
 		n = unique(n, taken)
-		names[keyOf(t)] = n
+		names[r.keyOf(t)] = n
 	}
 	c.Definitions = builtin
 	for _, t := range r.order {
-		c.Definitions = append(c.Definitions, Definition{Name: names[keyOf(t)], Schema: r.defs[t].schema})
+		c.Definitions = append(c.Definitions, Definition{Name: names[r.keyOf(t)], Schema: r.defs[t].schema})
 	}
 	slices.SortFunc(c.Definitions, func(a, b Definition) int { return strings.Compare(a.Name, b.Name) })
 	visit := func(s *Schema) {
@@ -336,7 +377,8 @@ func (c *Contract) name(r *reflector) {
 	for _, d := range c.Definitions {
 		visit(d.Schema)
 	}
-	idents := map[string][]int{}
+	idents := make([]string, len(c.Namespaces))
+	count := map[string]int{}
 	for i := range c.Namespaces {
 		ns := &c.Namespaces[i]
 		visit(ns.Auth)
@@ -355,21 +397,20 @@ func (c *Contract) name(r *reflector) {
 		if n == "" {
 			n = base
 		}
-		idents[sanitize(n)] = append(idents[sanitize(n)], i)
+		idents[i] = sanitize(n)
+		count[idents[i]]++
 	}
-	for n, is := range idents {
-		for _, i := range is {
-			ns := &c.Namespaces[i]
-			id := n
-			if len(is) > 1 {
-				pkg, _, _ := strings.Cut(strings.TrimLeft(ns.Service, "*"), ".")
-				id = pascal(pkg) + n
-			}
-			if taken[id] {
-				id += "Namespace"
-			}
-			ns.Ident = unique(id, taken)
+	for i := range c.Namespaces { // in name order, so that numbers are stable
+		ns := &c.Namespaces[i]
+		id := idents[i]
+		if count[id] > 1 {
+			pkg, _, _ := strings.Cut(strings.TrimLeft(ns.Service, "*"), ".")
+			id = pascal(pkg) + id
 		}
+		if taken[id] {
+			id += "Namespace"
+		}
+		ns.Ident = unique(id, taken)
 	}
 }
 

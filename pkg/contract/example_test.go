@@ -55,8 +55,8 @@ func ExampleContract_TypeScript() {
 	fmt.Print(ts[start:])
 	// Output:
 	// export namespace Chat {
-	//   /** The namespace to connect to: io(url + Chat.name). */
-	//   const name: "/chat";
+	//   /** The namespace to connect to: io(url + "/chat"). */
+	//   type Name = "/chat";
 	//   /** Events the server sends: socket.on(event, listener). */
 	//   interface ServerToClientEvents {
 	//     "chat:message": (payload: ChatMessage) => void;

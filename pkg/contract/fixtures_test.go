@@ -12,6 +12,28 @@ import (
 
 type Priority string
 
+// Record is a Go name TypeScript keeps for itself: the generator renames it.
+type Record struct {
+	Named
+	*Extra
+	Name  int               `json:"name"`                // wins over Named.Name, as in encoding/json
+	Tie   string            `json:"tie,omitempty"`       // wins over the two embedded "tie"s
+	Level *int              `json:"level,string"`        // a quoted number, or null
+	Codes []string          `validate:"dive,len=3"`      // rules for the elements only
+	Opt   map[string]string `validate:"omitempty,max=3"` // optional, and null when sent nil
+}
+
+type Named struct {
+	Name string `json:"name"`
+	Tie  string `json:"tie"`
+	Only string `json:"only"`
+}
+
+type Extra struct {
+	Tie  string `json:"tie"`
+	Note string `json:"note"` // promoted through a pointer: absent when nil
+}
+
 type Address struct {
 	Street string `json:"street" validate:"required,max=100"`
 	City   string `json:"city,omitempty"`
@@ -83,6 +105,9 @@ func (Shop) Register(r *socketservice.Router) {
 	}))
 	r.Handle("upload", socketservice.Typed(func(ctx context.Context, b []byte) (int, error) { return len(b), nil }),
 		socketservice.WithRawResponse())
+	r.Handle("record", socketservice.Typed(func(ctx context.Context, rec Record) (socketservice.Args, error) {
+		return socketservice.Args{1, "two"}, nil
+	}), socketservice.WithRawResponse())
 	r.HandleFunc("legacy", func(ctx context.Context, m *socketservice.Message) (any, error) { return nil, nil },
 		socketservice.WithEmit("legacy:done"))
 }

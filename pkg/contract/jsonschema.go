@@ -2,10 +2,12 @@ package contract
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -56,7 +58,7 @@ func (c *Contract) JSONSchema() ([]byte, error) {
 		for _, rc := range ns.Receives {
 			ev := bundleEvent{Args: tuple(rc.Args), Errors: rc.Errors}
 			if rc.Ack != nil {
-				ev.Ack = tuple([]*Schema{rc.Ack})
+				ev.Ack = ackTuple(rc)
 			}
 			bn.ClientToServer[rc.Event] = ev
 		}
@@ -74,6 +76,14 @@ func (c *Contract) definitions() map[string]*Schema {
 		m[d.Name] = d.Schema
 	}
 	return m
+}
+
+// ackTuple is the schema of an event's ack arguments.
+func ackTuple(rc Receive) *Schema {
+	if rc.AckVariadic {
+		return rc.Ack
+	}
+	return tuple([]*Schema{rc.Ack})
 }
 
 func sendTuple(s Send) *Schema {
@@ -127,6 +137,17 @@ func NewChecker(c *Contract) (*Checker, error) {
 		}
 		k.matches = append(k.matches, m)
 	}
+	// As the server: fixed names first, then patterns in the order the
+	// services were registered.
+	slices.SortStableFunc(k.matches, func(a, b nsMatch) int {
+		if (a.re == nil) != (b.re == nil) {
+			if a.re == nil {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a.ns.order, b.ns.order)
+	})
 	return k, nil
 }
 
@@ -184,7 +205,7 @@ func (k *Checker) CheckAck(namespace, event string, args []any) error {
 		if rc.Event != event || rc.Ack == nil {
 			continue
 		}
-		sch, err := k.compiled(ns.Name+"\x00ack\x00"+event, tuple([]*Schema{rc.Ack}))
+		sch, err := k.compiled(ns.Name+"\x00ack\x00"+event, ackTuple(rc))
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,8 +46,7 @@ type Schema struct {
 	AnyOf       []*Schema `json:"anyOf,omitempty"`
 	// GoType names the Go type the schema was built from (x-go-type).
 	GoType string `json:"x-go-type,omitempty"`
-	// False makes the schema the boolean schema false (nothing matches),
-	// True the schema true; both only where a schema is expected.
+	// False makes the schema the boolean schema false (nothing matches).
 	False bool `json:"-"`
 }
 
@@ -150,6 +150,13 @@ type reflector struct {
 	order []reflect.Type
 }
 
+// keyOf is the placeholder $ref of the definition of t, replaced by the
+// definition's name once every name is known (see Contract.name). It is
+// unique per type, local types of one name included.
+func (r *reflector) keyOf(t reflect.Type) refKey {
+	return refKey("\x00" + strconv.Itoa(slices.Index(r.order, t)))
+}
+
 type definition struct {
 	schema *Schema
 }
@@ -177,9 +184,11 @@ func (r *reflector) top(t reflect.Type) *Schema {
 	return r.of(t)
 }
 
+// implements reports whether t encodes itself. Only value-receiver methods
+// count: encoding/json does not call a pointer receiver's on the values
+// handlers return and emit.
 func implements(t reflect.Type) bool {
-	return t.Implements(marshalerType) || reflect.PointerTo(t).Implements(marshalerType) ||
-		t.Implements(textType) || reflect.PointerTo(t).Implements(textType)
+	return t.Implements(marshalerType) || t.Implements(textType)
 }
 
 // of returns the schema of t, as a field or element.
@@ -197,10 +206,10 @@ func (r *reflector) of(t reflect.Type) *Schema {
 	if t.Kind() == reflect.Pointer {
 		return orNull(r.of(t.Elem()))
 	}
-	if t.Implements(marshalerType) || reflect.PointerTo(t).Implements(marshalerType) {
+	if t.Implements(marshalerType) {
 		return &Schema{Description: "custom JSON encoding (" + t.String() + ")", GoType: t.String()}
 	}
-	if t.Implements(textType) || reflect.PointerTo(t).Implements(textType) {
+	if t.Implements(textType) {
 		return &Schema{Type: "string", GoType: t.String()}
 	}
 	switch t.Kind() {
@@ -248,81 +257,162 @@ func (r *reflector) ref(t reflect.Type) *Schema {
 		d.schema = r.object(t) // after registering: t may refer to itself
 		d.schema.GoType = t.String()
 	}
-	return &Schema{Ref: string(keyOf(t))}
+	return &Schema{Ref: string(r.keyOf(t))}
 }
 
-// refKey is a placeholder $ref, replaced by the definition's name once
-// every name is known (see Contract.resolve).
+// refKey is a placeholder $ref (see reflector.keyOf).
 type refKey string
-
-func keyOf(t reflect.Type) refKey { return refKey("\x00" + t.PkgPath() + "." + t.Name()) }
 
 // object is the schema of a struct's fields, with encoding/json's rules:
 // json tags, "-", omitempty, ",string", embedded structs promoted.
 func (r *reflector) object(t reflect.Type) *Schema {
 	s := &Schema{Type: "object"}
-	seen := map[string]bool{}
-	r.fields(t, s, seen, 0)
+	for _, f := range jsonFields(t) {
+		fs, optional := r.field(f.field, f.opts)
+		s.Properties = append(s.Properties, Property{Name: f.name, Schema: fs})
+		if !optional && !f.viaPointer {
+			s.Required = append(s.Required, f.name)
+		}
+	}
 	return s
 }
 
-func (r *reflector) fields(t reflect.Type, s *Schema, seen map[string]bool, depth int) {
-	if depth > 8 {
-		return
+// jsonField is a field encoding/json writes for a struct.
+type jsonField struct {
+	name   string
+	opts   string
+	field  reflect.StructField
+	index  []int // the path of field indexes, for encoding/json's order
+	tagged bool
+	// viaPointer: promoted through an embedded pointer, left out when the
+	// pointer is nil.
+	viaPointer bool
+}
+
+// jsonFields lists the fields encoding/json writes for struct t, in its
+// order: a breadth-first walk of embedded structs, where for each name the
+// shallowest field wins, a tagged one among several at that depth, and
+// none when that leaves a tie.
+func jsonFields(t reflect.Type) []jsonField {
+	var found []jsonField
+	visited := map[reflect.Type]bool{}
+	for current := []fieldLevel{{t: t}}; len(current) > 0; {
+		var next []fieldLevel
+		for _, lv := range current {
+			if !visited[lv.t] {
+				visited[lv.t] = true
+				next = lv.scan(next, &found)
+			}
+		}
+		current = next
 	}
-	for i := range t.NumField() {
-		f := t.Field(i)
+	byName := map[string][]jsonField{}
+	for _, f := range found {
+		byName[f.name] = append(byName[f.name], f)
+	}
+	var out []jsonField
+	for _, f := range found {
+		if winner, ok := dominant(byName[f.name]); ok && sameIndex(winner.index, f.index) {
+			out = append(out, f)
+		}
+	}
+	slices.SortFunc(out, func(a, b jsonField) int { return slices.Compare(a.index, b.index) })
+	return out
+}
+
+// fieldLevel is a struct met in the walk of jsonFields: the top one, or
+// one embedded at index.
+type fieldLevel struct {
+	t          reflect.Type
+	index      []int
+	viaPointer bool
+}
+
+// scan adds lv's own fields to found and returns next with the structs it
+// embeds without a name.
+func (lv fieldLevel) scan(next []fieldLevel, found *[]jsonField) []fieldLevel {
+	for i := range lv.t.NumField() {
+		f := lv.t.Field(i)
 		tag := f.Tag.Get("json")
 		if tag == "-" {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
-		ft := f.Type
+		index := append(append([]int(nil), lv.index...), i)
 		if f.Anonymous && name == "" {
-			et := ft
+			et, ptr := f.Type, false
 			if et.Kind() == reflect.Pointer {
-				et = et.Elem()
+				et, ptr = et.Elem(), true
 			}
 			if et.Kind() == reflect.Struct {
-				r.fields(et, s, seen, depth+1)
+				next = append(next, fieldLevel{t: et, index: index, viaPointer: lv.viaPointer || ptr})
 				continue
 			}
 		}
 		if !f.IsExported() {
 			continue
 		}
-		if name == "" {
+		tagged := name != ""
+		if !tagged {
 			name = f.Name
 		}
-		if seen[name] {
-			continue // the shallower field wins, as in encoding/json
-		}
-		seen[name] = true
-		fs, optional := r.field(f, opts)
-		s.Properties = append(s.Properties, Property{Name: name, Schema: fs})
-		if !optional {
-			s.Required = append(s.Required, name)
+		*found = append(*found, jsonField{name: name, opts: opts, field: f, index: index, tagged: tagged, viaPointer: lv.viaPointer})
+	}
+	return next
+}
+
+// dominant picks the field encoding/json writes among those of one name:
+// the shallowest, or the one tagged among the shallowest; none on a tie.
+func dominant(fs []jsonField) (jsonField, bool) {
+	depth := len(fs[0].index)
+	for _, f := range fs {
+		depth = min(depth, len(f.index))
+	}
+	var top []jsonField
+	for _, f := range fs {
+		if len(f.index) == depth {
+			top = append(top, f)
 		}
 	}
+	if len(top) == 1 {
+		return top[0], true
+	}
+	var tagged []jsonField
+	for _, f := range top {
+		if f.tagged {
+			tagged = append(tagged, f)
+		}
+	}
+	if len(tagged) == 1 {
+		return tagged[0], true
+	}
+	return jsonField{}, false
 }
+
+func sameIndex(a, b []int) bool { return slices.Equal(a, b) }
 
 // field is the schema of a struct field whose json tag options are opts,
 // and whether the field may be left out.
 func (r *reflector) field(f reflect.StructField, opts string) (fs *Schema, optional bool) {
 	ft := f.Type
-	if hasOpt(opts, "string") && isScalar(ft) {
+	switch {
+	case hasOpt(opts, "string") && isScalar(ft):
 		fs = &Schema{Type: "string"}
-	} else {
+	case hasOpt(opts, "string") && ft.Kind() == reflect.Pointer && isScalar(ft.Elem()):
+		fs = &Schema{Type: []string{"string", "null"}}
+	default:
 		fs = r.of(ft)
 	}
 	rules := f.Tag.Get("validate")
-	optional = hasOpt(opts, "omitempty") || hasOpt(opts, "omitzero") ||
-		strings.HasPrefix(rules, "omitempty") || strings.HasPrefix(rules, "omitnil")
-	if strings.Contains(","+rules+",", ",required,") {
+	own, _ := splitDive(rules)
+	jsonOmits := hasOpt(opts, "omitempty") || hasOpt(opts, "omitzero")
+	optional = jsonOmits || hasRule(own, "omitempty") || hasRule(own, "omitnil")
+	if hasRule(own, "required") {
 		optional = false
 	}
-	if optional && fs.nullable() && !strings.HasPrefix(rules, "omitnil") && ft.Kind() != reflect.Pointer {
-		// omitempty leaves out nil slices and maps: present means set.
+	if jsonOmits {
+		// omitempty leaves out nil pointers, slices and maps: present
+		// means set.
 		fs = notNull(fs)
 	}
 	fs = applyRules(fs, ft, rules)
@@ -330,6 +420,29 @@ func (r *reflector) field(f reflect.StructField, opts string) (fs *Schema, optio
 		fs = withDescription(fs, d)
 	}
 	return fs, optional
+}
+
+// splitDive splits validator rules at their first "dive": the rules of
+// the field itself, and those of its elements.
+func splitDive(rules string) (own, elem string) {
+	parts := strings.Split(rules, ",")
+	for i, p := range parts {
+		if p == "dive" {
+			return strings.Join(parts[:i], ","), strings.Join(parts[i+1:], ",")
+		}
+	}
+	return rules, ""
+}
+
+// hasRule reports whether rules (one level, no dive) hold rule, with or
+// without a parameter.
+func hasRule(rules, rule string) bool {
+	for _, r := range strings.Split(rules, ",") {
+		if r == rule || strings.HasPrefix(r, rule+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 func withDescription(s *Schema, d string) *Schema {
@@ -342,6 +455,9 @@ func withDescription(s *Schema, d string) *Schema {
 }
 
 func notNull(s *Schema) *Schema {
+	if len(s.AnyOf) == 2 && s.AnyOf[1].Type == "null" && s.Description == "" {
+		return s.AnyOf[0]
+	}
 	if ts, ok := s.Type.([]string); ok && len(ts) == 2 {
 		c := *s
 		c.Type = ts[0]
@@ -378,17 +494,17 @@ func ptr[T any](v T) *T { return &v }
 // enums (oneof) and formats. Rules after "dive" apply to the elements.
 // Rules it does not know are left to the server, which still checks them.
 func applyRules(s *Schema, t reflect.Type, rules string) *Schema {
-	if rules == "" || s.Ref != "" && !strings.Contains(rules, "dive") {
+	own, elem := splitDive(rules)
+	dive := own != rules
+	if rules == "" || s.Ref != "" && !dive {
 		return s
 	}
-	own, elem, dive := strings.Cut(rules, ",dive")
-	elem = strings.TrimPrefix(elem, ",")
 	c := *s
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	for _, rule := range strings.Split(own, ",") {
-		if strings.Contains(rule, "|") {
+		if rule == "" || strings.Contains(rule, "|") {
 			continue // alternatives: not expressible simply, left to the server
 		}
 		key, val, _ := strings.Cut(rule, "=")

@@ -50,25 +50,28 @@ func (c *Contract) Render(f Format) (body []byte, contentType string, err error)
 // never a partial document.
 func Handler(srv *socketservice.Server, f Format, opts ...Option) http.Handler {
 	var (
-		once sync.Once
+		mu   sync.Mutex
 		body []byte
 		ct   string
-		err  error
 	)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		once.Do(func() {
+		mu.Lock()
+		var err error
+		if body == nil { // an error is not kept: the next request tries again
 			var c *Contract
 			if c, err = FromServer(srv, opts...); err == nil {
 				body, ct, err = c.Render(f)
 			}
-		})
+		}
+		b, t := body, ct
+		mu.Unlock()
 		if err != nil {
 			http.Error(w, "contract: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
-		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Content-Type", t)
 		w.Header().Set("Cache-Control", "no-cache")
-		_, _ = w.Write(body)
+		_, _ = w.Write(b)
 	})
 }
 

@@ -53,14 +53,14 @@ func writeNamespace(b *bytes.Buffer, ns *Namespace) {
 	fmt.Fprintf(b, "export namespace %s {\n", ns.Ident)
 	switch ns.Kind {
 	case "fixed":
-		fmt.Fprintf(b, "  /** The namespace to connect to: io(url + %s.name). */\n", ns.Ident)
-		fmt.Fprintf(b, "  const name: %s;\n", tsString(ns.Name))
+		fmt.Fprintf(b, "  /** The namespace to connect to: io(url + %s). */\n", tsString(ns.Name))
+		fmt.Fprintf(b, "  type Name = %s;\n", tsString(ns.Name))
 	case "route":
 		fmt.Fprintf(b, "  /** The route of the namespaces: replace each {param}. */\n")
-		fmt.Fprintf(b, "  const route: %s;\n", tsString(ns.Address))
+		fmt.Fprintf(b, "  type Route = %s;\n", tsString(ns.Address))
 	case "pattern":
 		fmt.Fprintf(b, "  /** The regular expression the namespace's name matches. */\n")
-		fmt.Fprintf(b, "  const pattern: %s;\n", tsString(ns.Name))
+		fmt.Fprintf(b, "  type Pattern = %s;\n", tsString(ns.Name))
 	}
 	if ns.Auth != nil {
 		b.WriteString("  /** The handshake the namespace expects: io(url, { auth }). */\n")
@@ -102,11 +102,14 @@ func tsReceive(rc Receive) string {
 		params = append(params, name+": "+tsType(a, "    "))
 	}
 	codes := tsCodes(rc.Errors)
-	ack := fmt.Sprintf("Ack<%s, %s>", tsType(rc.Result, "    "), codes)
-	if rc.RawResponse {
-		ack = fmt.Sprintf("RawAck<%s, %s>", tsType(rc.Result, "    "), codes)
+	switch {
+	case rc.AckVariadic:
+		params = append(params, "ack: (...args: unknown[]) => void")
+	case rc.RawResponse:
+		params = append(params, fmt.Sprintf("ack: (res: RawAck<%s, %s>) => void", tsType(rc.Result, "    "), codes))
+	default:
+		params = append(params, fmt.Sprintf("ack: (res: Ack<%s, %s>) => void", tsType(rc.Result, "    "), codes))
 	}
-	params = append(params, "ack: (res: "+ack+") => void")
 	return fmt.Sprintf("    %s: (%s) => void;\n", tsString(rc.Event), strings.Join(params, ", "))
 }
 

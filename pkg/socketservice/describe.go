@@ -51,6 +51,9 @@ type NamespaceDescription struct {
 	Events []EventDescription
 	// Emits are the server-to-client events, sorted by name.
 	Emits []EmitDescription
+	// Order is the service's place among the server's services: the
+	// server tries fixed names first, then patterns in this order.
+	Order int
 }
 
 // ParamDescription is a parameter of a route or pattern namespace.
@@ -102,10 +105,7 @@ func (s *Server) Describe() (Description, error) {
 	started := s.state != stateNew
 	var defs []*serviceDef
 	if started {
-		for _, d := range s.static {
-			defs = append(defs, d)
-		}
-		defs = append(defs, s.patterns...)
+		defs = append(defs, s.defs...)
 	}
 	s.mu.RUnlock()
 	if !started {
@@ -140,8 +140,9 @@ func describe(defs []*serviceDef) (Description, error) {
 	var out Description
 	var errs []error
 	seen := map[string]string{}
-	for _, d := range defs {
+	for i, d := range defs {
 		nd, err := d.description()
+		nd.Order = i
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -193,7 +194,13 @@ func (d *serviceDef) description() (NamespaceDescription, error) {
 	for _, name := range d.emitOrder {
 		addEmit(name, d.emits[name], "")
 	}
-	for _, rt := range d.routes {
+	events := make([]string, 0, len(d.routes))
+	for e := range d.routes {
+		events = append(events, e)
+	}
+	slices.Sort(events) // so that errors come in a stable order
+	for _, name := range events {
+		rt := d.routes[name]
 		cfg := rt.options(rt.ancestry())
 		ev := EventDescription{Name: rt.event, RawResponse: cfg.raw}
 		codes := append([]Code{CodeInternal}, cfg.errors...)

@@ -23,6 +23,14 @@ func (s *Server) register() error {
 			errs = append(errs, err)
 			continue
 		}
+		// What the contract reads must hold together too: an event
+		// declared with Emits and sent by an emit option with another
+		// type, an emit option with a reserved name.
+		if _, err := def.description(); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.defs = append(s.defs, def)
 		if def.pattern != nil {
 			if other, dup := seenPattern[def.patternSrc]; dup {
 				errs = append(errs, fmt.Errorf("socketservice: services %s and %s both serve namespace %s", other.owner, def.owner, def.describe()))

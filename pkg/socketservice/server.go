@@ -50,6 +50,7 @@ type Server struct {
 	driver   *engine.Driver // set by Start
 	static   map[string]*serviceDef
 	patterns []*serviceDef
+	defs     []*serviceDef // every service's, in registration order
 	httpSrv  *http.Server
 	root     http.Handler // AsHTTPHandler
 	routes   []HTTPRoute  // AsHTTPRoute, WithHTTPRoutes

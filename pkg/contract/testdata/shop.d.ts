@@ -43,10 +43,21 @@ export interface Auth {
   token: string;
 }
 
+/** Go: contract_test.Record. */
+export interface ContractTestRecord {
+  only: string;
+  note?: string;
+  name: number;
+  tie?: string;
+  level: string | null;
+  Codes: string[] | null;
+  Opt?: Record<string, string> | null;
+}
+
 /** Go: contract_test.Line. */
 export interface Line {
   sku: string;
-  next?: Line | null;
+  next?: Line;
 }
 
 /** Go: contract_test.Order. */
@@ -96,8 +107,8 @@ export interface TenantInfo {
 
 /** The fixed namespace /shop (contract_test.Shop). */
 export namespace Shop {
-  /** The namespace to connect to: io(url + Shop.name). */
-  const name: "/shop";
+  /** The namespace to connect to: io(url + "/shop"). */
+  type Name = "/shop";
   /** The handshake the namespace expects: io(url, { auth }). */
   interface Handshake {
     auth: Auth;
@@ -118,6 +129,7 @@ export namespace Shop {
     "order:list": (arg1: number, arg2: string | null, ack: (res: Ack<PageOrder, "INTERNAL_SERVER_ERROR" | "VALIDATION_PAYLOAD_ERROR">) => void) => void;
     "order:place": (input: Order, ack: (res: Ack<Placed, "INTERNAL_SERVER_ERROR" | "ORDER_CLOSED" | "RATE_LIMITED" | "VALIDATION_PAYLOAD_ERROR">) => void) => void;
     "ping": (ack: (res: Ack<null, "INTERNAL_SERVER_ERROR" | "VALIDATION_PAYLOAD_ERROR">) => void) => void;
+    "record": (input: ContractTestRecord, ack: (...args: unknown[]) => void) => void;
     "upload": (input: Binary, ack: (res: RawAck<number, "INTERNAL_SERVER_ERROR" | "VALIDATION_PAYLOAD_ERROR">) => void) => void;
   }
 }
@@ -125,7 +137,7 @@ export namespace Shop {
 /** The route namespace /tenant/{id:[0-9]+}/room/{room} (contract_test.Tenant). */
 export namespace Tenant {
   /** The route of the namespaces: replace each {param}. */
-  const route: "/tenant/{id}/room/{room}";
+  type Route = "/tenant/{id}/room/{room}";
   /** Events the server sends: socket.on(event, listener). */
   interface ServerToClientEvents {
   }
@@ -138,7 +150,7 @@ export namespace Tenant {
 /** The pattern namespace /worker-(?P<n>\d+) (contract_test.Workers). */
 export namespace Workers {
   /** The regular expression the namespace's name matches. */
-  const pattern: "/worker-(?P<n>\\d+)";
+  type Pattern = "/worker-(?P<n>\\d+)";
   /** Events the server sends: socket.on(event, listener). */
   interface ServerToClientEvents {
   }
