@@ -16,12 +16,26 @@ import (
 // Chat serves the /chat namespace. Clients connect with auth {token} (a
 // token from POST /api/login) or, as guests, with auth {name}.
 type Chat struct {
-	auth socketservice.ConnectMiddleware
+	auth  socketservice.ConnectMiddleware
+	rooms middleware.RoomHandlers
 }
 
 // NewChat returns the chat service; tokens are checked with keys.
 func NewChat(keys *Keys) *Chat {
-	return &Chat{auth: middleware.JWTAuth(middleware.JWTConfig{Secret: keys.Secret})}
+	return &Chat{
+		auth:  middleware.JWTAuth(middleware.JWTConfig{Secret: keys.Secret}),
+		rooms: middleware.Rooms(middleware.RoomsConfig{Policy: personalRooms}),
+	}
+}
+
+// personalRooms is the chat's room policy: a room named user:<name> is
+// <name>'s alone (for messages to that user); any other room is open.
+func personalRooms(ctx context.Context, s *socketservice.Socket, room string) error {
+	owner, personal := strings.CutPrefix(room, "user:")
+	if id, _ := s.Identity(); personal && owner != id.Subject {
+		return socketservice.Errorf(socketservice.CodeForbidden, "%s is %s's own room", room, owner)
+	}
+	return nil
 }
 
 // JoinRequest is the payload of chat:join.
@@ -96,7 +110,7 @@ func (c *Chat) Register(r *socketservice.Router) {
 	r.Emits(messageSent)
 	r.UseConnect(c.authenticate)
 	r.OnConnect(c.connect)
-	r.Handle("chat:join", socketservice.TypedSocket(c.join))
+	r.Handle("chat:join", socketservice.TypedSocket(c.join), socketservice.WithErrors(socketservice.CodeForbidden))
 	r.Handle("chat:whoami", socketservice.TypedSocket0(c.whoami))
 	r.Handle("chat:message", socketservice.TypedSocket(c.message),
 		// The demo's limit: 50 messages a second per socket, bursts of 500.
@@ -163,6 +177,9 @@ func (c *Chat) connect(ctx context.Context, s *socketservice.Socket) error {
 }
 
 func (c *Chat) join(ctx context.Context, s *socketservice.Socket, in JoinRequest) (JoinReply, error) {
+	if err := c.rooms.Check(ctx, s, in.Room); err != nil {
+		return JoinReply{}, err
+	}
 	s.Join(in.Room)
 	err := session.Update(s.Session(), func(p *Profile) {
 		if !slices.Contains(p.Rooms, in.Room) {

@@ -308,6 +308,15 @@ var _ = Describe("the demo app", func() {
 			acks = waitFor("ack", "ann", 3)
 			Expect(acks[2]["args"].([]any)[0]).To(HaveKeyWithValue("error", HaveKeyWithValue("code", "VALIDATION_PAYLOAD_ERROR")))
 
+			By("keeping user:<name> rooms to <name> (the room policy)")
+			d.Send(map[string]any{"op": "emit", "id": "bob", "event": "chat:join", "args": []any{map[string]any{"room": "user:ann"}}, "ack": true, "seq": 40})
+			Expect(waitFor("ack", "bob", 2)[1]["args"]).To(Equal([]any{map[string]any{
+				"status": "error",
+				"error":  map[string]any{"code": "FORBIDDEN", "message": "user:ann is ann's own room"},
+			}}))
+			d.Send(map[string]any{"op": "emit", "id": "ann", "event": "chat:join", "args": []any{map[string]any{"room": "user:ann"}}, "ack": true, "seq": 41})
+			Expect(waitFor("ack", "ann", 4)[3]["args"]).To(Equal([]any{map[string]any{"status": "ok", "data": map[string]any{"room": "user:ann"}}}))
+
 			d.Send(map[string]any{"op": "connect", "id": "t", "url": base + "/tenant-7"})
 			waitFor("connect", "t", 1)
 			d.Send(map[string]any{"op": "emit", "id": "t", "event": "whoami", "ack": true, "seq": 5})
