@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/go-playground/validator/v10 v10.28.0
+	github.com/go-redis/redis_rate/v10 v10.0.1
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/gorilla/websocket v1.5.3
 	github.com/onsi/ginkgo/v2 v2.34.0

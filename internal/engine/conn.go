@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,6 +59,19 @@ func (d *Driver) onEngineConnection(args ...any) {
 	// case it does more, are not allowed); the socket.io client's listeners
 	// come first, so that ours see its state.
 	socket.NewClient(d.io, conn)
+	if track := d.opts.Conns; track != nil {
+		var req *http.Request
+		if hc := conn.Request(); hc != nil {
+			req = hc.Request()
+		}
+		if req != nil {
+			release := sync.OnceFunc(track(req))
+			_ = conn.Once("close", func(...any) { release() })
+			if conn.ReadyState() == "closed" { // closed before the listener was on
+				release()
+			}
+		}
+	}
 	cs := &connState{}
 	d.conns.Store(conn, cs)
 	obs := d.opts.Observer

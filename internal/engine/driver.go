@@ -45,6 +45,10 @@ type Options struct {
 	Logger               *slog.Logger
 	// Observer sees connections and packets; nil sees nothing.
 	Observer Observer
+	// Conns is told of every engine connection as it opens, with the HTTP
+	// request that opened it; the release it returns runs when the
+	// connection closes. Nil tells nobody.
+	Conns func(r *http.Request) (release func())
 	// Detail reports each socket's transport upgrades and outgoing events
 	// to its Handler (when it implements DetailHandler) and room changes to
 	// Events (when it implements RoomEvents), for admin tools. Off, none of

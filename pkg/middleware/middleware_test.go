@@ -251,8 +251,12 @@ var _ = Describe("stock middleware", func() {
 			}
 			Expect(codes).To(Equal([]string{"ok", "ok", "ok", "RATE_LIMITED", "RATE_LIMITED"}))
 			Expect(ack(b, "limited")).To(Succeed(), "other sockets have their own bucket")
-			Expect(ack(a, "limited")).To(MatchError(&sockettest.AckError{Code: "RATE_LIMITED", Message: "too many events, slow down"}))
-			_, err := a.EmitWithAck(ctxT(), "limited")
+			raw, err := a.EmitWithAck(ctxT(), "limited")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(raw).To(HaveExactElements(HaveKeyWithValue("error", SatisfyAll(
+				HaveKeyWithValue("code", "RATE_LIMITED"), HaveKeyWithValue("message", "too many events, slow down"),
+				HaveKeyWithValue("retryAfterMs", BeNumerically(">", 0))))), "when to retry")
+			_, err = a.EmitWithAck(ctxT(), "limited")
 			Expect(err).To(MatchError(sockettest.ErrClosed), "the 4th rejection in a row disconnects")
 			Eventually(a.Done()).Should(BeClosed())
 			Expect(b.Connected()).To(BeTrue())

@@ -23,8 +23,10 @@ type RateLimitConfig struct {
 
 // RateLimit limits how fast each socket may send the events it wraps, with
 // a token bucket per socket (golang.org/x/time/rate). An event over the
-// limit is answered RATE_LIMITED and not handled; other sockets are not
-// affected. Each RateLimit call makes its own buckets: wrap several events
+// limit is answered RATE_LIMITED, with data.retryAfterMs (when the next
+// would be allowed), and not handled; other sockets are not affected. The
+// buckets are this node's: pkg/middleware/redisrate shares a budget across
+// a cluster. Each RateLimit call makes its own buckets: wrap several events
 // with one value to share a budget.
 func RateLimit(cfg RateLimitConfig) socketservice.Middleware {
 	burst := cfg.Burst
@@ -49,12 +51,16 @@ func RateLimit(cfg RateLimitConfig) socketservice.Middleware {
 				s.Set(key, v)
 			}
 			b := v.(*bucket)
-			if b.limiter.AllowN(time.Now(), 1) {
+			now := time.Now()
+			res := b.limiter.ReserveN(now, 1)
+			wait := res.DelayFrom(now)
+			if wait == 0 {
 				b.mu.Lock()
 				b.rejected = 0
 				b.mu.Unlock()
 				return next(ctx, m)
 			}
+			res.CancelAt(now)
 			b.mu.Lock()
 			b.rejected++
 			abusive := cfg.DisconnectAfter > 0 && b.rejected >= cfg.DisconnectAfter
@@ -63,7 +69,8 @@ func RateLimit(cfg RateLimitConfig) socketservice.Middleware {
 				socketservice.LoggerFromContext(ctx).Warn("middleware: rate limit: disconnecting abusive socket", "rejected", cfg.DisconnectAfter)
 				s.Disconnect(true)
 			}
-			return nil, socketservice.NewError(socketservice.CodeRateLimited, "too many events, slow down")
+			return nil, socketservice.NewError(socketservice.CodeRateLimited, "too many events, slow down").
+				WithData("retryAfterMs", max(1, wait.Milliseconds()))
 		}
 	}
 }

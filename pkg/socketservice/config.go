@@ -58,6 +58,9 @@ type Config struct {
 	// than DrainDelay plus a second shortens it, with a warning. Default 0
 	// (docs/operations.md has a Kubernetes setup).
 	DrainDelay time.Duration
+	// Limits bounds the connections one client address may hold and open
+	// (see ConnLimits); nil is no limits.
+	Limits *ConnLimits
 }
 
 // CORSConfig sets the CORS answer for browser clients on other origins.
@@ -162,6 +165,9 @@ func (c Config) Validate() error {
 	}
 	if c.Recovery != nil && c.Recovery.MaxDisconnectionDuration < 0 {
 		errs = append(errs, errors.New("Recovery.MaxDisconnectionDuration must not be negative"))
+	}
+	if l := c.Limits; l != nil && (l.MaxPerIP < 0 || l.RatePerIP < 0 || l.BurstPerIP < 0) {
+		errs = append(errs, errors.New("Limits.MaxPerIP, Limits.RatePerIP and Limits.BurstPerIP must not be negative"))
 	}
 	if c.UnknownEvents != ReportUnknownEvents && c.UnknownEvents != IgnoreUnknownEvents {
 		errs = append(errs, fmt.Errorf("UnknownEvents %d is not a known policy", c.UnknownEvents))

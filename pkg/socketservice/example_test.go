@@ -152,3 +152,24 @@ func ExampleNewError() {
 	fmt.Println(socketservice.CodeOf(err), socketservice.CodeOf(errors.New("boom")))
 	// Output: ORDER_CLOSED INTERNAL_SERVER_ERROR
 }
+
+// Connection limits per client address, behind a proxy that appends the
+// client's address to X-Forwarded-For: 20 connections open at once, 5 new
+// ones a second (bursts of 10). Past them, 429.
+func ExampleConnLimits() {
+	cfg := socketservice.Config{
+		Addr: "127.0.0.1:0",
+		Limits: &socketservice.ConnLimits{
+			MaxPerIP:       20,
+			RatePerIP:      5,
+			BurstPerIP:     10,
+			ClientIPHeader: "X-Forwarded-For",
+		},
+	}
+	srv, err := socketservice.New(cfg, socketservice.WithServices(Greeter{}))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(srv.Config().Limits.MaxPerIP)
+	// Output: 20
+}

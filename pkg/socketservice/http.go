@@ -45,6 +45,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeEngineRefusal(w, http.StatusServiceUnavailable, "server is shutting down", CodeUnavailable)
 		return
 	}
+	done, ok := s.limitConn(w, r)
+	if !ok {
+		return
+	}
+	defer done()
 	if !s.allow(w, r) {
 		return
 	}

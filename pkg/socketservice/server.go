@@ -37,6 +37,7 @@ type Server struct {
 	validate      InputValidator
 	tagsOnly      bool // validate is the default StructValidator
 	allowRequest  AllowRequest
+	limits        *connLimiter // Config.Limits; nil without
 	services      []Service
 	cluster       Cluster
 	store         session.Store
@@ -124,6 +125,9 @@ func New(cfg Config, opts ...ServerOption) (*Server, error) {
 	s := &Server{cfg: cfg.withDefaults(), log: slog.Default(), store: session.NewMemoryStore(), validate: StructValidator(), tagsOnly: true}
 	for _, o := range opts {
 		o.applyServer(s)
+	}
+	if cfg.Limits != nil {
+		s.limits = newConnLimiter(*cfg.Limits)
 	}
 	return s, nil
 }
@@ -237,6 +241,9 @@ func (s *Server) driverOptions() engine.Options {
 		o.Observer = w
 	}
 	o.Detail = s.monitored()
+	if l := s.limits; l != nil {
+		o.Conns = func(r *http.Request) func() { return l.opened(ClientIP(r, l.cfg.ClientIPHeader)) }
+	}
 	if c.CORS != nil {
 		o.CORS = &engine.CORS{Origins: c.CORS.Origins, Credentials: c.CORS.Credentials}
 	}
