@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"time"
@@ -94,7 +95,8 @@ func TokenVerifier(cfg JWTConfig) func(raw string) (socketservice.Identity, erro
 }
 
 // IssueToken signs an HS256 token for id that expires after ttl, with the
-// claims JWTAuth reads by default (sub, name, roles, exp, iat). Meant for
+// claims JWTAuth reads by default (sub, name, roles, exp, iat) and a random
+// id (jti, for RevokeToken). Meant for
 // demos and tests; production tokens usually come from an identity provider.
 func IssueToken(secret []byte, id socketservice.Identity, ttl time.Duration) (string, error) {
 	now := time.Now()
@@ -104,6 +106,7 @@ func IssueToken(secret []byte, id socketservice.Identity, ttl time.Duration) (st
 		"roles": id.Roles,
 		"iat":   now.Unix(),
 		"exp":   now.Add(ttl).Unix(),
+		"jti":   rand.Text(),
 	}
 	t, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
 	if err != nil {

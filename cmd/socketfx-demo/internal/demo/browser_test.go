@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/socketfx/socketfx/cmd/socketfx-demo/internal/demo"
+	"github.com/socketfx/socketfx/internal/nodeclient"
 	"github.com/socketfx/socketfx/pkg/socketservice"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
@@ -122,5 +124,44 @@ var _ = Describe("the demo in headless Chromium", func() {
 		Expect(r["recovered"]).To(BeTrue(), "the dropped connection was recovered")
 		Expect(r["missed"]).To(HaveKeyWithValue("text", "while you were away"))
 		Expect(r["whoami"]).To(Equal(map[string]any{"status": "ok", "data": map[string]any{"name": "ann", "rooms": []any{"web"}, "recovered": true}}))
+	})
+})
+
+var _ = Describe("the demo page's token refresh, in headless Chromium", func() {
+	It("keeps a page with a 5 s token connected for 15 s by refreshing it, and ends one that does not refresh with TOKEN_EXPIRED", func() {
+		_, err := exec.LookPath("chromium")
+		Expect(err).NotTo(HaveOccurred(), "headless Chromium is needed: apt-get install chromium (.ci/run installs it)")
+		var h *socketservice.Server
+		app := fxtest.New(GinkgoT(), demo.Module,
+			fx.Supply(demo.Config{Addr: "127.0.0.1:0"}, slog.New(slog.NewTextHandler(GinkgoWriter, nil))),
+			fx.Populate(&h), fx.NopLogger)
+		app.RequireStart()
+		DeferCleanup(app.RequireStop)
+
+		pages, err := nodeclient.StartScript("demopage.js", demo.URL(h), "5", "15")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(pages.Close)
+		Eventually(pages.Reports, "60s").Should(ContainElement(HaveKeyWithValue("type", "closed")), pages.Stderr)
+		Expect(pages.Reports()).NotTo(ContainElement(HaveKeyWithValue("type", "driver_error")), func() string { return fmt.Sprint(pages.Reports(), pages.Stderr()) })
+		var kept, ended nodeclient.Report
+		for _, r := range pages.Find("page", "") {
+			if r["refresh"] == true {
+				kept = r
+			} else {
+				ended = r
+			}
+		}
+		Expect(kept).NotTo(BeNil(), fmt.Sprint(pages.Reports()))
+		Expect(kept["status"]).To(HavePrefix("connected as ann"), "still connected after 15 s: %v", kept["log"])
+		refreshed := 0
+		for _, l := range kept["log"].([]any) {
+			if strings.HasPrefix(l.(string), "token refreshed") {
+				refreshed++
+			}
+		}
+		Expect(refreshed).To(BeNumerically(">=", 3), "a 5 s token, refreshed at half its life: %v", kept["log"])
+		Expect(ended).NotTo(BeNil())
+		Expect(ended["status"]).To(Equal("disconnected: io server disconnect"))
+		Expect(ended["log"]).To(ContainElement("token ended: TOKEN_EXPIRED"))
 	})
 })

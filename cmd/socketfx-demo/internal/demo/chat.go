@@ -7,6 +7,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/socketfx/socketfx/pkg/middleware"
 	"github.com/socketfx/socketfx/pkg/session"
@@ -16,15 +17,18 @@ import (
 // Chat serves the /chat namespace. Clients connect with auth {token} (a
 // token from POST /api/login) or, as guests, with auth {name}.
 type Chat struct {
-	auth  socketservice.ConnectMiddleware
-	rooms middleware.RoomHandlers
+	auth   socketservice.ConnectMiddleware
+	verify func(raw string) (socketservice.Identity, error)
+	rooms  middleware.RoomHandlers
 }
 
 // NewChat returns the chat service; tokens are checked with keys.
 func NewChat(keys *Keys) *Chat {
+	jwtCfg := middleware.JWTConfig{Secret: keys.Secret}
 	return &Chat{
-		auth:  middleware.JWTAuth(middleware.JWTConfig{Secret: keys.Secret}),
-		rooms: middleware.Rooms(middleware.RoomsConfig{Policy: personalRooms}),
+		auth:   middleware.JWTAuth(jwtCfg),
+		verify: middleware.TokenVerifier(jwtCfg),
+		rooms:  middleware.Rooms(middleware.RoomsConfig{Policy: personalRooms}),
 	}
 }
 
@@ -109,6 +113,9 @@ func (c *Chat) Register(r *socketservice.Router) {
 	r.ExpectAuth(ChatAuth{})
 	r.Emits(messageSent)
 	r.UseConnect(c.authenticate)
+	// A token's socket asks for a new token before it expires (guests have
+	// none): auth:refresh, acked with the token; auth:expired ends it.
+	middleware.TokenRefresh(r, middleware.TokenRefreshConfig{Verify: c.verify, Lead: 10 * time.Second, Grace: 2 * time.Second})
 	r.OnConnect(c.connect)
 	r.Handle("chat:join", socketservice.TypedSocket(c.join), socketservice.WithErrors(socketservice.CodeForbidden))
 	r.Handle("chat:whoami", socketservice.TypedSocket0(c.whoami))

@@ -135,6 +135,12 @@ var _ = Describe("the demo app", func() {
 		Expect(ctype).To(HavePrefix("application/json"))
 	})
 
+	It("issues tokens of the lifetime asked for, from 1 s to a day", func() {
+		Expect(post("/api/login", `{"name":"ann","role":"user","ttl":5}`)).To(Equal(http.StatusOK))
+		Expect(post("/api/login", `{"name":"ann","role":"user","ttl":-1}`)).To(Equal(http.StatusBadRequest))
+		Expect(post("/api/login", `{"name":"ann","role":"user","ttl":86401}`)).To(Equal(http.StatusBadRequest))
+	})
+
 	Describe("with the Go test client", func() {
 		It("refuses /chat without a name", func() {
 			_, err := sockettest.Connect(ctxT(), base, "/chat")

@@ -109,9 +109,14 @@ func NewKeys() (*Keys, error) {
 type LoginRequest struct {
 	Name string `json:"name"`
 	Role string `json:"role"`
+	// TTL is the token's lifetime in seconds, at least 1 (default one
+	// hour): a short one shows the refresh flow (/chat asks for a new
+	// token before it expires).
+	TTL int `json:"ttl,omitempty"`
 }
 
-// LoginHandler issues a one-hour token for POST /api/login.
+// LoginHandler issues a token (one hour, or TTL seconds) for POST
+// /api/login.
 func LoginHandler(keys *Keys) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var req LoginRequest
@@ -123,7 +128,15 @@ func LoginHandler(keys *Keys) http.HandlerFunc {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": `name is required and role must be "user" or "admin"`})
 			return
 		}
-		token, err := middleware.IssueToken(keys.Secret, socketservice.Identity{Subject: req.Name, Name: req.Name, Roles: []string{req.Role}}, time.Hour)
+		ttl := time.Hour
+		switch {
+		case req.TTL < 0 || req.TTL > 24*3600:
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "ttl is a number of seconds, from 1 to 86400"})
+			return
+		case req.TTL > 0:
+			ttl = time.Duration(req.TTL) * time.Second
+		}
+		token, err := middleware.IssueToken(keys.Secret, socketservice.Identity{Subject: req.Name, Name: req.Name, Roles: []string{req.Role}}, ttl)
 		if err != nil {
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not issue a token"})
 			return
