@@ -38,6 +38,9 @@ type Options struct {
 	// dynamic namespaces, bound when a client first connects to one.
 	Namespaces []string
 	Patterns   []*regexp.Regexp
+	// ChildLimits bound the children of Patterns, by index; missing
+	// entries are no limit.
+	ChildLimits []ChildLimit
 	// InvalidNamespaceData is the connect_error data sent to a client
 	// that connects to a namespace nothing serves (the engine sends none);
 	// nil sends none.
@@ -160,6 +163,7 @@ type Driver struct {
 	closed      atomic.Bool
 
 	invalidNSData string // Options.InvalidNamespaceData as JSON
+	kids          children
 }
 
 // NewDriver returns a driver that is not started.
@@ -167,7 +171,10 @@ func NewDriver(opts Options, events Events) *Driver {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	d := &Driver{opts: opts, events: events, log: opts.Logger}
+	d := &Driver{
+		opts: opts, events: events, log: opts.Logger,
+		kids: children{count: map[int]int{}, pending: map[string]*time.Timer{}},
+	}
 	if opts.InvalidNamespaceData != nil {
 		if b, err := json.Marshal(opts.InvalidNamespaceData); err == nil {
 			d.invalidNSData = string(b)
@@ -195,8 +202,8 @@ func (d *Driver) Start() {
 			d.bind(d.io.Of(name, nil), true)
 		}
 	}
-	for _, p := range d.opts.Patterns {
-		d.bind(d.io.Of(p, nil), false)
+	for i, p := range d.opts.Patterns {
+		d.bindPattern(i, p)
 	}
 	_ = d.io.Sockets().On("new_namespace", d.onNewNamespace)
 }
@@ -210,6 +217,8 @@ func (d *Driver) serverOptions() *socket.ServerOptions {
 	opts.SetPingTimeout(c.PingTimeout)
 	opts.SetMaxHttpBufferSize(c.MaxPayload)
 	opts.SetConnectTimeout(c.ConnectTimeout)
+	// The engine's removal of empty children, which ChildLimits time.
+	opts.SetCleanupEmptyChildNamespaces(d.limitsOn())
 	// v3.0.6 sets a read deadline of IdleTimeout (default 120 s) before
 	// every websocket read: keep it well past a ping round, so that a long
 	// PingInterval does not close idle connections.
@@ -279,8 +288,9 @@ func (d *Driver) onNewNamespace(args ...any) {
 	if !ok {
 		return
 	}
-	for _, p := range d.opts.Patterns {
+	for i, p := range d.opts.Patterns {
 		if p.MatchString(nsp.Name()) {
+			d.adoptChild(i, nsp)
 			d.bindServerEvents(nsp, d.events.Namespace(nsp.Name(), true))
 			d.watchRooms(nsp)
 			return
@@ -385,6 +395,7 @@ func (d *Driver) WaitClosed(ctx context.Context) error {
 // and WaitClosed.
 func (d *Driver) Shutdown() {
 	d.Close()
+	d.stopChildren()
 	close(d.janitorStop)
 	<-d.janitorDone
 }

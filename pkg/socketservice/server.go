@@ -262,6 +262,7 @@ func (s *Server) driverOptions() engine.Options {
 	}
 	for _, def := range s.patterns {
 		o.Patterns = append(o.Patterns, def.pattern)
+		o.ChildLimits = append(o.ChildLimits, engine.ChildLimit{Max: def.children.Max, Idle: def.children.Idle})
 	}
 	return o
 }

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Service is a socket service: a Go type bound to a namespace that declares
@@ -181,9 +182,11 @@ type serviceDef struct {
 	unknownObs   EventObserver // events no handler serves; nil without observers
 	// For the contract: declared outgoing events (Router.Emits), in the
 	// order declared, and the handshake auth's type (Router.ExpectAuth).
-	emits     map[string]reflect.Type
-	emitOrder []string
-	auth      reflect.Type
+	emits       map[string]reflect.Type
+	emitOrder   []string
+	auth        reflect.Type
+	children    ChildLimits // Router.LimitChildren
+	childrenSet bool
 }
 
 func newServiceDef(svc Service) *serviceDef {
@@ -192,6 +195,9 @@ func newServiceDef(svc Service) *serviceDef {
 	svc.Register(r)
 	if d.nameSet == 0 {
 		d.errs = append(d.errs, errors.New("no namespace: call Router.Namespace or Router.NamespacePattern"))
+	}
+	if d.childrenSet && d.nameSet > 0 && d.pattern == nil {
+		d.errs = append(d.errs, errors.New("LimitChildren: the namespace is fixed, it has no children"))
 	}
 	return d
 }
@@ -263,6 +269,34 @@ func (r *Router) setNamespace() bool {
 		return false
 	}
 	return true
+}
+
+// ChildLimits bound the child namespaces of a pattern or route service
+// (Router.LimitChildren): dynamic namespaces are a memory vector, a client
+// can ask for /tenant-<random> forever.
+type ChildLimits struct {
+	// Max is the most children at once. A client asking for one more is
+	// refused as for a namespace nothing serves (connect_error "Invalid
+	// namespace", data.code INVALID_NAMESPACE), and the server logs it.
+	// Zero is no limit. Concurrent first connections to new children may
+	// pass it together.
+	Max int
+	// Idle is how long a child stays once its last socket left; then it
+	// is removed, its adapter closed (OnInit hooks run again if it comes
+	// back). Zero removes it at once.
+	Idle time.Duration
+}
+
+// LimitChildren bounds the child namespaces of the service's pattern or
+// route (see ChildLimits). Without it, children stay until the server
+// stops. It is an error on a fixed namespace.
+func (r *Router) LimitChildren(l ChildLimits) {
+	if l.Max < 0 || l.Idle < 0 {
+		r.svc.errs = append(r.svc.errs, errors.New("LimitChildren: Max and Idle must not be negative"))
+		return
+	}
+	r.svc.children = l
+	r.svc.childrenSet = true
 }
 
 // Use adds middleware to every handler of this router or group, whether

@@ -224,6 +224,8 @@ func NewTenants() *Tenants { return &Tenants{} }
 // Register binds the service to every /tenant-<digits> namespace.
 func (t *Tenants) Register(r *socketservice.Router) {
 	r.NamespacePattern(`/tenant-\d+`)
+	// At most 1,000 tenants at once; one nobody uses for a minute goes.
+	r.LimitChildren(socketservice.ChildLimits{Max: 1000, Idle: time.Minute})
 	r.Handle("whoami", socketservice.TypedSocket0(func(ctx context.Context, s *socketservice.Socket) (map[string]string, error) {
 		return map[string]string{"namespace": s.Namespace()}, nil
 	}))
@@ -238,6 +240,7 @@ func NewTenantRoutes() *TenantRoutes { return &TenantRoutes{} }
 // Register binds the service to /tenant/{id}: /tenant/acme, /tenant/42, …
 func (t *TenantRoutes) Register(r *socketservice.Router) {
 	r.Namespace("/tenant/{id}")
+	r.LimitChildren(socketservice.ChildLimits{Max: 1000, Idle: time.Minute})
 	r.Handle("whoami", socketservice.TypedSocket0(t.whoami))
 }
 
