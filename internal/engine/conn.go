@@ -135,11 +135,23 @@ func (d *Driver) watchPackets(conn eio.Socket, cs *connState, obs Observer) {
 			cs.onMessage(d, p)
 		}
 	})
-	if d.invalidNSData == "" && obs == nil {
+	limit := d.opts.WriteLimit
+	if d.invalidNSData == "" && obs == nil && !limit.on() {
 		return
 	}
-	// One listener for both: the engine copies its listener list for
-	// every packet it writes.
+	var wb *writeBacklog
+	if limit.on() {
+		wb = &writeBacklog{}
+		_ = conn.On("flush", func(args ...any) {
+			if len(args) > 0 {
+				if ps, ok := args[0].([]*packet.Packet); ok {
+					wb.flushed(ps)
+				}
+			}
+		})
+	}
+	// One listener for all: the engine copies its listener list for every
+	// packet it writes.
 	_ = conn.On("packetCreate", func(args ...any) {
 		p := packetArg(args)
 		if p == nil {
@@ -148,10 +160,83 @@ func (d *Driver) watchPackets(conn eio.Socket, cs *connState, obs Observer) {
 		if d.invalidNSData != "" {
 			d.tagInvalidNamespace(p)
 		}
+		size := packetSize(p)
 		if obs != nil {
-			obs.PacketOut(*cs.transport.Load(), packetSize(p))
+			obs.PacketOut(*cs.transport.Load(), size)
+		}
+		if wb != nil {
+			if bytes, packets, over := wb.queued(size, limit); over {
+				d.dropSlowConsumer(conn, bytes, packets)
+			}
 		}
 	})
+}
+
+// WriteLimit bounds a connection's backlog: the packets the engine holds
+// for it because its transport is still writing earlier ones (a client that
+// stops reading). Past either bound the connection is closed.
+type WriteLimit struct {
+	Bytes   int64
+	Packets int
+}
+
+func (l WriteLimit) on() bool { return l.Bytes > 0 || l.Packets > 0 }
+
+// writeBacklog counts a connection's packets between their creation and
+// the flush that hands them to the transport.
+type writeBacklog struct {
+	mu      sync.Mutex
+	bytes   int64
+	packets int
+	dropped bool
+}
+
+func (w *writeBacklog) queued(size int, l WriteLimit) (bytes int64, packets int, over bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.bytes += int64(size)
+	w.packets++
+	over = !w.dropped && (l.Bytes > 0 && w.bytes > l.Bytes || l.Packets > 0 && w.packets > l.Packets)
+	if over {
+		w.dropped = true
+	}
+	return w.bytes, w.packets, over
+}
+
+func (w *writeBacklog) flushed(ps []*packet.Packet) {
+	var n int64
+	for _, p := range ps {
+		n += int64(packetSize(p))
+	}
+	w.mu.Lock()
+	w.bytes -= n
+	w.packets -= len(ps)
+	w.mu.Unlock()
+}
+
+// SlowConsumer is the close reason of a connection whose backlog passed
+// Options.WriteLimit; its sockets' disconnect hooks see it.
+const SlowConsumer = "slow consumer"
+
+// dropSlowConsumer closes a connection whose backlog passed the limit. It
+// runs apart from the engine's write (which may hold the adapter while it
+// broadcasts): the transport is discarded and the session closed with the
+// reason SlowConsumer; a write blocked on the client returns when its
+// connection closes.
+func (d *Driver) dropSlowConsumer(conn eio.Socket, bytes int64, packets int) {
+	d.log.Warn("socketfx: slow consumer: closing a connection that does not read what it is sent",
+		"remote", conn.RemoteAddress(), "sid", conn.Id(), "buffered_bytes", bytes, "buffered_packets", packets)
+	closer, ok := conn.(interface{ OnClose(string, ...error) })
+	go func() {
+		if tr := conn.Transport(); tr != nil {
+			tr.Discard()
+		}
+		if ok {
+			closer.OnClose(SlowConsumer, fmt.Errorf("%d bytes in %d packets waiting to be written", bytes, packets))
+			return
+		}
+		conn.Close(true)
+	}()
 }
 
 // observeUpgrades reports the connection's transport upgrades.

@@ -41,6 +41,9 @@ type Options struct {
 	// ChildLimits bound the children of Patterns, by index; missing
 	// entries are no limit.
 	ChildLimits []ChildLimit
+	// WriteLimit bounds what a connection may have waiting to be written;
+	// zero values are no limit.
+	WriteLimit WriteLimit
 	// InvalidNamespaceData is the connect_error data sent to a client
 	// that connects to a namespace nothing serves (the engine sends none);
 	// nil sends none.

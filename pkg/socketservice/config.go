@@ -61,6 +61,30 @@ type Config struct {
 	// Limits bounds the connections one client address may hold and open
 	// (see ConnLimits); nil is no limits.
 	Limits *ConnLimits
+	// WriteBuffer bounds what the server holds for a connection that does
+	// not read what it is sent (a slow consumer); see WriteBufferConfig.
+	// On by default.
+	WriteBuffer WriteBufferConfig
+}
+
+// WriteBufferConfig bounds each connection's backlog: the packets the
+// server holds because the connection's transport is still writing earlier
+// ones. A client that stops reading (a stalled network, a frozen tab, an
+// attacker) would otherwise make the server buffer without bound. Past
+// either bound the connection is closed: its sockets' disconnect hooks see
+// the reason "slow consumer", the server logs the address and the
+// backlog, and the client sees its transport close and reconnects (with
+// connection-state recovery, to its session and the packets it missed
+// that the recovery window still holds). Volatile emits
+// (Namespace.Volatile) are dropped instead while the transport is busy, as
+// in Node, and never count.
+type WriteBufferConfig struct {
+	// MaxBytes is the most payload bytes a connection's backlog may hold.
+	// Zero is DefaultWriteBufferBytes (4 MiB); negative is no limit.
+	MaxBytes int64
+	// MaxPackets is the most packets it may hold. Zero is
+	// DefaultWriteBufferPackets (10,000); negative is no limit.
+	MaxPackets int
 }
 
 // CORSConfig sets the CORS answer for browser clients on other origins.
@@ -101,6 +125,8 @@ const (
 	DefaultPingInterval             = 25 * time.Second
 	DefaultPingTimeout              = 20 * time.Second
 	DefaultMaxPayload               = 1_000_000
+	DefaultWriteBufferBytes         = 4 << 20
+	DefaultWriteBufferPackets       = 10_000
 	DefaultConnectTimeout           = 45 * time.Second
 	DefaultShutdownTimeout          = 10 * time.Second
 	DefaultMaxDisconnectionDuration = 2 * time.Minute
@@ -129,6 +155,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.WriteBuffer.MaxBytes == 0 {
+		c.WriteBuffer.MaxBytes = DefaultWriteBufferBytes
+	}
+	if c.WriteBuffer.MaxPackets == 0 {
+		c.WriteBuffer.MaxPackets = DefaultWriteBufferPackets
 	}
 	if c.Recovery != nil {
 		r := *c.Recovery

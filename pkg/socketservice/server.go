@@ -241,6 +241,7 @@ func (s *Server) driverOptions() engine.Options {
 		o.Observer = w
 	}
 	o.Detail = s.monitored()
+	o.WriteLimit = engine.WriteLimit{Bytes: max(c.WriteBuffer.MaxBytes, 0), Packets: max(c.WriteBuffer.MaxPackets, 0)}
 	if l := s.limits; l != nil {
 		o.Conns = func(r *http.Request) func() { return l.opened(ClientIP(r, l.cfg.ClientIPHeader)) }
 	}
