@@ -22,7 +22,7 @@
 //   {"type":"ack","id":"a","seq":1,"args":[…]} or {"type":"ack","id":"a","seq":1,"error":"…"}
 //   {"type":"disconnect","id":"a","reason":"…"}
 //   {"type":"upgrade","id":"a","transport":"websocket"}
-//   {"type":"pumped","id":"a","seq":1,"args":[…]} or {…,"error":"…"}
+//   {"type":"pumped","id":"a","seq":1,"us":830,"args":[…]} or {…,"error":"…"} (us: the ack's round trip)
 "use strict";
 const { io } = require("socket.io-client");
 const readline = require("readline");
@@ -116,9 +116,11 @@ function handle(cmd) {
         if (!p.on) return;
         const seq = ++p.seq;
         p.waiting = true;
+        const t0 = process.hrtime.bigint();
         s.timeout(cmd.timeout || 10000).emit(cmd.event, { client: cmd.id, seq }, (err, res) => {
           p.waiting = false;
-          out(err ? { type: "pumped", id: cmd.id, seq, error: err.message } : { type: "pumped", id: cmd.id, seq, args: encode([res]) });
+          const us = Number((process.hrtime.bigint() - t0) / 1000n); // the round trip, in µs
+          out(err ? { type: "pumped", id: cmd.id, seq, us, error: err.message } : { type: "pumped", id: cmd.id, seq, us, args: encode([res]) });
           if (p.on) setTimeout(next, cmd.every || 0);
           else out({ type: "stopped", id: cmd.id, sent: p.seq });
         });

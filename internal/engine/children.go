@@ -31,6 +31,7 @@ func (l ChildLimit) on() bool { return l.Max > 0 || l.Idle > 0 }
 type children struct {
 	mu      sync.Mutex
 	count   map[int]int            // by pattern index
+	logged  map[int]time.Time      // last refusal logged, by pattern index
 	pending map[string]*time.Timer // idle children waiting for removal, by name
 	stopped bool
 }
@@ -63,11 +64,17 @@ func (d *Driver) bindPattern(i int, p *regexp.Regexp) {
 			next(nil, false)
 			return
 		}
+		now := time.Now()
 		d.kids.mu.Lock()
 		full := d.kids.count[i] >= l.Max
+		logIt := full && now.Sub(d.kids.logged[i]) >= time.Minute
+		if logIt {
+			d.kids.logged[i] = now
+		}
 		d.kids.mu.Unlock()
-		if full {
-			d.log.Warn("socketfx: namespace refused: its pattern has as many children as it may", "namespace", name, "pattern", p.String(), "max", l.Max)
+		if logIt {
+			d.log.Warn("socketfx: namespace refused: its pattern has as many children as it may (logged once a minute per pattern)",
+				"namespace", name, "pattern", p.String(), "max", l.Max)
 		}
 		next(nil, !full)
 	}

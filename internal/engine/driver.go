@@ -176,7 +176,7 @@ func NewDriver(opts Options, events Events) *Driver {
 	}
 	d := &Driver{
 		opts: opts, events: events, log: opts.Logger,
-		kids: children{count: map[int]int{}, pending: map[string]*time.Timer{}},
+		kids: children{count: map[int]int{}, logged: map[int]time.Time{}, pending: map[string]*time.Timer{}},
 	}
 	if opts.InvalidNamespaceData != nil {
 		if b, err := json.Marshal(opts.InvalidNamespaceData); err == nil {
