@@ -176,15 +176,7 @@ func (k *Checker) CheckEmit(namespace, event string, args []any) error {
 		if s.Event != event {
 			continue
 		}
-		sch, err := k.compiled(ns.Name+"\x00"+event, sendTuple(s))
-		if err != nil {
-			return err
-		}
-		inst, err := instance(args)
-		if err != nil {
-			return err
-		}
-		if err := sch.Validate(inst); err != nil {
+		if err := k.validate(ns.Name+"\x00"+event, sendTuple(s), args); err != nil {
 			return fmt.Errorf("contract: event %q of %s does not match its declared payload: %w", event, namespace, err)
 		}
 		return nil
@@ -205,19 +197,24 @@ func (k *Checker) CheckAck(namespace, event string, args []any) error {
 		if rc.Event != event || rc.Ack == nil {
 			continue
 		}
-		sch, err := k.compiled(ns.Name+"\x00ack\x00"+event, ackTuple(rc))
-		if err != nil {
-			return err
-		}
-		inst, err := instance(args)
-		if err != nil {
-			return err
-		}
-		if err := sch.Validate(inst); err != nil {
+		if err := k.validate(ns.Name+"\x00ack\x00"+event, ackTuple(rc), args); err != nil {
 			return fmt.Errorf("contract: the ack of %q on %s does not match the contract: %w", event, namespace, err)
 		}
 	}
 	return nil
+}
+
+// validate checks args against the schema cached under key.
+func (k *Checker) validate(key string, s *Schema, args []any) error {
+	sch, err := k.compiled(key, s)
+	if err != nil {
+		return err
+	}
+	inst, err := instance(args)
+	if err != nil {
+		return err
+	}
+	return sch.Validate(inst)
 }
 
 // instance turns decoded arguments into what the JSON Schema validator

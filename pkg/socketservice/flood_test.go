@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"runtime"
 	"slices"
@@ -187,21 +185,11 @@ var _ = Describe("floods and bad input, all at once, beside 50 well-behaved clie
 	It("loses no ack, stays bounded, and disconnects every offender with a logged reason", func(ctx SpecContext) {
 		leakCheck()
 		logs := &lockedLog{}
-		sock, err := socketservice.New(socketservice.Config{
+		sock, url := serveSmallBuffers(ctx, logs, socketservice.Config{
 			MaxPayload:     10_000,
 			ConnectTimeout: 2 * time.Second,
 			WriteBuffer:    socketservice.WriteBufferConfig{MaxBytes: 512 << 10},
-		}, socketservice.WithServices(works{}, tenantsFlood{}),
-			socketservice.WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))))
-		Expect(err).NotTo(HaveOccurred())
-		Expect(sock.Start(ctx)).To(Succeed())
-		DeferCleanup(func() { _ = sock.Stop(context.Background()) })
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		Expect(err).NotTo(HaveOccurred())
-		hs := &http.Server{Handler: sock.Handler(), ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = hs.Serve(smallSendBuffers{ln}) }()
-		DeferCleanup(hs.Close)
-		url := "http://" + ln.Addr().String()
+		}, works{}, tenantsFlood{})
 
 		// The server's level before anyone connects (measured again once
 		// everyone is gone).

@@ -37,6 +37,26 @@ func heapInUse() uint64 {
 	return m.HeapInuse
 }
 
+// serveSmallBuffers starts a server of svcs, logging to logs, and serves it
+// with a 16 KB kernel send buffer per connection (a slow link: without it
+// loopback buffers absorb megabytes before the server's own backlog starts
+// to grow). It returns the server and its URL; the spec's cleanup stops
+// both.
+func serveSmallBuffers(ctx context.Context, logs *lockedLog, cfg socketservice.Config, svcs ...socketservice.Service) (*socketservice.Server, string) {
+	GinkgoHelper()
+	sock, err := socketservice.New(cfg, socketservice.WithServices(svcs...),
+		socketservice.WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))))
+	Expect(err).NotTo(HaveOccurred())
+	Expect(sock.Start(ctx)).To(Succeed())
+	DeferCleanup(func() { _ = sock.Stop(context.Background()) })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	hs := &http.Server{Handler: sock.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = hs.Serve(smallSendBuffers{ln}) }()
+	DeferCleanup(hs.Close)
+	return sock, "http://" + ln.Addr().String()
+}
+
 // smallSendBuffers accepts connections with a 16 KB kernel send buffer.
 type smallSendBuffers struct{ net.Listener }
 
@@ -53,21 +73,7 @@ var _ = Describe("a slow consumer", func() {
 		leakCheck()
 		gone := make(chan string, 64)
 		logs := &lockedLog{}
-		sock, err := socketservice.New(socketservice.Config{WriteBuffer: socketservice.WriteBufferConfig{MaxBytes: 256 << 10}},
-			socketservice.WithServices(stage{gone}),
-			socketservice.WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))))
-		Expect(err).NotTo(HaveOccurred())
-		Expect(sock.Start(ctx)).To(Succeed())
-		DeferCleanup(func() { _ = sock.Stop(context.Background()) })
-		// Served with a 16 KB kernel send buffer per connection (a slow
-		// link): without it loopback buffers absorb megabytes before the
-		// server's own backlog starts to grow.
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		Expect(err).NotTo(HaveOccurred())
-		hs := &http.Server{Handler: sock.Handler(), ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = hs.Serve(smallSendBuffers{ln}) }()
-		DeferCleanup(hs.Close)
-		url := "http://" + ln.Addr().String()
+		sock, url := serveSmallBuffers(ctx, logs, socketservice.Config{WriteBuffer: socketservice.WriteBufferConfig{MaxBytes: 256 << 10}}, stage{gone})
 		const others = 50
 		// The others read everything and check the order as they go (they
 		// keep nothing: the heap measured below is the server's).
