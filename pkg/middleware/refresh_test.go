@@ -42,15 +42,7 @@ var _ = Describe("TokenRefresh, with the official Node client", func() {
 		d   *nodeclient.Driver
 		url string
 	)
-	BeforeEach(func() {
-		leakCheck()
-		srv := sockettest.NewServer(GinkgoT(), socketservice.AsService(func() vault { return vault{} }))
-		url = srv.URL + "/vault"
-		var err error
-		d, err = nodeclient.Start()
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(d.Close)
-	})
+	BeforeEach(func() { d, url = withNodeClient(func() vault { return vault{} }, "/vault") })
 	connect := func(id, tok string) {
 		d.Send(map[string]any{"op": "connect", "id": id, "url": url, "opts": map[string]any{"auth": map[string]any{"token": tok}}})
 		Eventually(func() []nodeclient.Report { return d.Find("connect", id) }).Should(HaveLen(1), d.Stderr())

@@ -11,7 +11,6 @@ import (
 	"github.com/socketfx/socketfx/internal/nodeclient"
 	"github.com/socketfx/socketfx/pkg/middleware"
 	"github.com/socketfx/socketfx/pkg/socketservice"
-	"github.com/socketfx/socketfx/pkg/testing/sockettest"
 )
 
 // lobby lets a client join rooms under a policy: "user:<name>" only for
@@ -48,15 +47,7 @@ var _ = Describe("Rooms, with the official Node client", func() {
 		url string
 		seq int
 	)
-	BeforeEach(func() {
-		leakCheck()
-		srv := sockettest.NewServer(GinkgoT(), socketservice.AsService(func() lobby { return lobby{} }))
-		url = srv.URL + "/lobby"
-		var err error
-		d, err = nodeclient.Start()
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(d.Close)
-	})
+	BeforeEach(func() { d, url = withNodeClient(func() lobby { return lobby{} }, "/lobby") })
 	connect := func(name string) {
 		d.Send(map[string]any{"op": "connect", "id": name, "url": url, "opts": map[string]any{"auth": map[string]any{"name": name}}})
 		Eventually(func() []nodeclient.Report { return d.Find("connect", name) }).Should(HaveLen(1))
@@ -113,15 +104,7 @@ var _ = Describe("PostConnectAuth, with the official Node client", func() {
 		d   *nodeclient.Driver
 		url string
 	)
-	BeforeEach(func() {
-		leakCheck()
-		srv := sockettest.NewServer(GinkgoT(), socketservice.AsService(func() late { return late{} }))
-		url = srv.URL + "/late"
-		var err error
-		d, err = nodeclient.Start()
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(d.Close)
-	})
+	BeforeEach(func() { d, url = withNodeClient(func() late { return late{} }, "/late") })
 	connect := func(id string) {
 		d.Send(map[string]any{"op": "connect", "id": id, "url": url})
 		Eventually(func() []nodeclient.Report { return d.Find("connect", id) }).Should(HaveLen(1))
